@@ -1,0 +1,1 @@
+"""Créneau's domain: tables, services, settings, database and command line."""

@@ -1,0 +1,105 @@
+"""The ``creneau`` command line (the domain's part: database, demo data, rosters, benchmarks).
+
+``web.cli`` adds ``serve`` and assembles the final command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from planner.database import check_connection, make_engine, safe_url, session_scope
+from planner.errors import ConfigError
+from planner.settings import get_settings
+
+
+class CreneauGroup(click.Group):
+    """A command group that turns configuration problems into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(f"creneau: {error}", err=True)
+            sys.exit(2)
+
+
+def engine_from_settings():  # noqa: ANN201 - sqlalchemy Engine
+    """The engine for the configured database, checked to be reachable."""
+    engine = make_engine(get_settings().database_url)
+    check_connection(engine)
+    return engine
+
+
+@click.group(cls=CreneauGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="creneau", prog_name="creneau")
+def cli() -> None:
+    """Créneau: staff rosters, patient booking and video consultations for a health centre.
+
+    Configuration comes from CRENEAU_* environment variables (see README.md).
+    """
+
+
+@cli.group(cls=CreneauGroup)
+def db() -> None:
+    """Database schema and maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    from planner.migrate import current_revision, upgrade
+
+    engine = engine_from_settings()
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    where = safe_url(get_settings().database_url)
+    if before == after:
+        click.echo(f"Database {where} is up to date (revision {after}).")
+    else:
+        click.echo(f"Database {where} migrated from {before or 'empty'} to revision {after}.")
+
+
+@cli.group(cls=CreneauGroup)
+def demo() -> None:
+    """Demo data: an invented French health centre."""
+
+
+@demo.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a site.")
+@click.option(
+    "--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="Date the demo is built around (default: today).",
+)
+def demo_load(if_empty: bool, today: dt.datetime | None) -> None:
+    """Load the demo health centre (staff, shifts, sessions, appointment types)."""
+    from planner.demo import DEMO_PASSWORD, has_data, load_demo
+
+    engine = engine_from_settings()
+    with session_scope(engine) as session:
+        if has_data(session):
+            if if_empty:
+                click.echo("The database already holds a centre; demo not loaded.")
+                return
+            raise click.ClickException(
+                "The database already holds a centre. Use an empty database for the demo."
+            )
+        site = load_demo(session, (today.date() if today else dt.date.today()))
+        click.echo(f"Loaded the demo centre “{site.name}”. Staff sign in with their e-mail "
+                   f"and the password {DEMO_PASSWORD!r}.")
+
+
+def register_optional_commands(group: click.Group) -> None:
+    """Add the command groups that live in their own modules."""
+    try:
+        from planner.commands.roster import bench, roster
+    except ImportError:  # pragma: no cover - while the roster commands are absent
+        return
+    group.add_command(roster)
+    group.add_command(bench)
+
+
+register_optional_commands(cli)

@@ -1,0 +1,1 @@
+"""Command groups of the ``creneau`` CLI, one module per area."""

@@ -1,0 +1,1 @@
+"""telecon package (in progress)."""

@@ -1,0 +1,1 @@
+"""The Litestar web application: the only package that speaks HTTP."""

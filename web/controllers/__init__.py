@@ -1,0 +1,1 @@
+"""HTTP controllers: thin, they call planner services and render templates or JSON."""

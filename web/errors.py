@@ -1,0 +1,62 @@
+"""Error responses: a finished-looking page for people, JSON for programs."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from web.i18n import N_, current_locale
+from web.i18n import gettext_ as _
+from web.middleware import locale_of
+from web.templating import page
+
+logger = logging.getLogger("creneau.web")
+
+_TITLES = {
+    400: N_("The request could not be understood"),
+    403: N_("You are not allowed to see this page"),
+    404: N_("This page does not exist"),
+    405: N_("This action is not possible here"),
+    409: N_("This changed in the meantime"),
+    413: N_("What you sent is too large"),
+    422: N_("Some fields need your attention"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong on our side"),
+    503: N_("The service is temporarily unavailable"),
+}
+
+
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/fhir", "/schema", "/health")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Render any error: HTML for browsers, JSON (``detail`` and ``status_code``) otherwise."""
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = exc.detail
+        extra = exc.extra
+    else:
+        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+        status, detail, extra = HTTP_500_INTERNAL_SERVER_ERROR, "", None
+    current_locale.set(locale_of(request.scope, request.app.state.settings.default_locale)[1])
+    title = _(_TITLES.get(status, "Error"))
+    if _wants_html(request):
+        if status >= 500 or not detail or detail == title:
+            detail = _("Please try again in a moment. If it keeps happening, call the centre.") \
+                if status >= 500 else _("Check the address, or go back to the home page.")
+        response = page("error.html", status_code=status, title=title, detail=detail)
+        response.status_code = status
+        return response
+    body: dict[str, object] = {"status_code": status, "detail": detail or title}
+    if isinstance(exc, ValidationException) and extra:
+        body["errors"] = extra
+    elif extra:
+        body["extra"] = extra
+    headers = getattr(exc, "headers", None) or {}
+    return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
