@@ -19,9 +19,9 @@ from sqlmodel import Session
 from planner.database import make_engine
 from planner.directory import centre_name
 from planner.settings import Settings, get_settings
-from web.controllers.home import HealthController, HomeController
 from web.errors import http_error_handler
 from web.middleware import add_security_headers, locale_middleware_factory
+from web.routes import ROUTE_HANDLERS
 from web.templating import build_environment, template_config
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -57,8 +57,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     return Litestar(
         route_handlers=[
-            HomeController,
-            HealthController,
+            *ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
                                        include_in_schema=False),
         ],

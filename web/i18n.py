@@ -21,16 +21,25 @@ current_locale: ContextVar[str] = ContextVar("current_locale", default="fr")
 
 @cache
 def translations(locale: str) -> gettext.NullTranslations:
-    """The compiled catalogue of ``locale`` (compiled in memory from its ``.po`` file)."""
-    po_file = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not po_file.exists():
-        return gettext.NullTranslations()
-    with po_file.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    """The catalogue of ``locale``: every ``.po`` file of its folder, compiled in memory.
+
+    Each area of the app keeps its own file (``messages.po``, ``booking.po``…) so that
+    translations of different areas never collide in one file.
+    """
+    folder = LOCALES_DIR / locale / "LC_MESSAGES"
+    merged: gettext.NullTranslations | None = None
+    for po_file in sorted(folder.glob("*.po")) if folder.exists() else []:
+        with po_file.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        compiled = gettext.GNUTranslations(buffer)
+        if merged is None:
+            merged = compiled
+        else:
+            merged.add_fallback(compiled)
+    return merged or gettext.NullTranslations()
 
 
 def choose_locale(query: str | None, cookie: str | None, accept_language: str | None,
