@@ -19,14 +19,18 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to ``revision`` (the newest by default)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database schema up to ``revision`` (every newest revision by default).
+
+    Areas of the app add their own revisions; several heads are allowed until they are merged.
+    """
     command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or ``None`` for an empty database."""
+    """The revisions the database is at (comma-separated), or ``None`` for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) if heads else None
