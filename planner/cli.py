@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import click
 
@@ -61,6 +62,34 @@ def db_upgrade() -> None:
         click.echo(f"Database {where} is up to date (revision {after}).")
     else:
         click.echo(f"Database {where} migrated from {before or 'empty'} to revision {after}.")
+
+
+@db.command("backup")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default DATA_DIR/backups/creneau-YYYYmmdd-HHMMSS.jsonl.gz).")
+def db_backup(out: Path | None) -> None:
+    """Write every table to one portable, compressed file (SQLite or PostgreSQL)."""
+    from planner.backup import make_backup
+
+    settings = get_settings()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    out = out or settings.data_dir / "backups" / f"creneau-{stamp}.jsonl.gz"
+    report = make_backup(engine_from_settings(), out)
+    click.echo(f"Backed up {report.rows} rows of {len(report.counts)} tables to {out}.")
+
+
+@db.command("restore")
+@click.argument("backup", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def db_restore(backup: Path) -> None:
+    """Fill an empty database from BACKUP, then check integrity and row counts."""
+    from planner.backup import BackupError, restore_backup
+
+    try:
+        report = restore_backup(engine_from_settings(), backup)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {report.rows} rows of {len(report.counts)} tables from {backup}; "
+               "integrity and counts checked.")
 
 
 @cli.group(cls=CreneauGroup)

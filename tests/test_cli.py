@@ -52,3 +52,19 @@ def test_upgrade_then_demo_load_is_idempotent(tmp_path: Path) -> None:
     assert second.returncode == 0 and "already holds" in second.stdout
     third = run("demo", "load", env=env)
     assert third.returncode != 0 and "already holds" in third.stderr
+
+
+def test_backup_then_restore_into_a_new_database(tmp_path: Path) -> None:
+    source = {"CRENEAU_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+              "CRENEAU_DATA_DIR": str(tmp_path)}
+    assert run("db", "upgrade", env=source).returncode == 0
+    assert run("demo", "load", env=source).returncode == 0
+    backup = tmp_path / "centre.jsonl.gz"
+    made = run("db", "backup", "--out", str(backup), env=source)
+    assert made.returncode == 0 and backup.exists(), made.stderr
+    target = {**source, "CRENEAU_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
+    restored = run("db", "restore", str(backup), env=target)
+    assert restored.returncode == 0, restored.stderr
+    assert "integrity and counts checked" in restored.stdout
+    again = run("db", "restore", str(backup), env=target)
+    assert again.returncode == 1 and "already holds data" in again.stderr
