@@ -1,0 +1,1 @@
+"""Personal data: what each column holds, and the patients' rights over it."""
