@@ -11,7 +11,7 @@ BENCH_DIR ?= ../shared/benchmarks/curtois
 BENCH_TIME ?= 60
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench lint messages clean
+.PHONY: install run test bench bench-booking bench-video lint messages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Créneau needs Python 3.11 or newer (python3.11 not found)."; exit 1; }
@@ -25,12 +25,13 @@ install: $(STAMP)
 run: install
 	$(BIN)/creneau db upgrade
 	$(BIN)/creneau demo load --if-empty
+	$(BIN)/creneau slots generate --if-missing
 	$(BIN)/creneau serve --host $(HOST) --port $(PORT)
 
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install bench-booking bench-video
 	@mkdir -p bench-results
 	$(BIN)/creneau bench roster $(BENCH_DIR) --time-limit $(BENCH_TIME) --workers 2 --json bench-results/roster.json
 
@@ -45,3 +46,13 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var bench-results .pytest_cache
+
+# Booking: a year of data for 50 clinicians on SQLite; free-slots and booking p50/p99, HTTP throughput.
+bench-booking: install
+	@mkdir -p bench-results
+	$(BIN)/python -m web.booking_bench --json bench-results/booking.json
+
+# Video: server CPU per two-way consultation and how many run at 25 fps or more (127.0.0.1 only).
+bench-video: install
+	@mkdir -p bench-results
+	$(BIN)/python -m telecon.bench | tee bench-results/video.txt

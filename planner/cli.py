@@ -93,6 +93,25 @@ def db_restore(backup: Path) -> None:
 
 
 @cli.group(cls=CreneauGroup)
+def privacy() -> None:
+    """Patients' data: retention."""
+
+
+@privacy.command("retention")
+@click.option("--dry-run", is_flag=True, help="List who would be pseudonymised, change nothing.")
+def privacy_retention(dry_run: bool) -> None:
+    """Pseudonymise patients inactive for longer than CRENEAU_RETENTION_DAYS."""
+    from planner.models.types import utcnow
+    from planner.privacy.retention import apply_retention
+
+    days = get_settings().retention_days
+    with session_scope(engine_from_settings()) as session:
+        ids = apply_retention(session, utcnow(), days, dry_run=dry_run)
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{len(ids)} patients inactive for more than {days} days {verb} pseudonymised.")
+
+
+@cli.group(cls=CreneauGroup)
 def demo() -> None:
     """Demo data: an invented French health centre."""
 
@@ -121,14 +140,15 @@ def demo_load(if_empty: bool, today: dt.datetime | None) -> None:
                    f"and the password {DEMO_PASSWORD!r}.")
 
 
-def register_optional_commands(group: click.Group) -> None:
-    """Add the command groups that live in their own modules."""
-    try:
-        from planner.commands.roster import bench, roster
-    except ImportError:  # pragma: no cover - while the roster commands are absent
-        return
-    group.add_command(roster)
-    group.add_command(bench)
+def register_commands(group: click.Group) -> None:
+    """Add the command groups that live in their own modules (one module per area)."""
+    from planner.commands.roster import bench, roster
+    from planner.commands.slots import slots
+    from planner.commands.tokens import tokens
+    from planner.commands.users import users
+
+    for command in (roster, bench, slots, tokens, users):
+        group.add_command(command)
 
 
-register_optional_commands(cli)
+register_commands(cli)

@@ -56,6 +56,95 @@ class Settings(BaseSettings):
         default="info", description="Level of the server's log."
     )
     debug: bool = Field(default=False, description="Show tracebacks in error pages (never in production).")
+    # --- staff sign-in and protection (issue 5) ---
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Mark the staff session cookie Secure: `always`, `never` (plain http "
+        "only), or `auto` (Secure unless the request is plain http to a loopback address).",
+    )
+    session_idle_minutes: int = Field(
+        default=15, ge=1, le=1440, description="A staff session ends after this many idle minutes."
+    )
+    session_absolute_hours: int = Field(
+        default=10, ge=1, le=168, description="A staff session ends this many hours after sign-in."
+    )
+    allowed_hosts: str = Field(
+        default="127.0.0.1,localhost,::1",
+        description="Comma-separated host names the server answers to (`*.example.org` "
+        "allowed); other Host headers get 400.",
+    )
+    signin_attempts_per_account: int = Field(
+        default=5, ge=1, description="Refused sign-ins per account in the window before throttling."
+    )
+    signin_attempts_per_ip: int = Field(
+        default=20, ge=1, description="Refused sign-ins per address in the window before throttling."
+    )
+    signin_window_minutes: int = Field(
+        default=15, ge=1, description="Window (minutes) over which refused sign-ins are counted."
+    )
+    channels_backend: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Where live updates (SSE) are published: `memory` (one worker) or `redis`.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL for CRENEAU_CHANNELS_BACKEND=redis."
+    )
+    # --- video consultations (issue 6) ---
+    ice_servers: str = Field(
+        default="",
+        description="STUN/TURN servers for video: a JSON list of URLs (or of RTCIceServer "
+        "objects), or a comma list of stun:/turn: URLs. Empty: no public server is ever used.",
+    )
+    ice_username: str | None = Field(default=None, description="TURN user name.")
+    ice_credential: str | None = Field(default=None, description="TURN password.")
+    ice_host_addresses: str = Field(
+        default="",
+        description="Comma list of addresses the server announces to browsers (empty: every "
+        "interface but loopback). Tests use 127.0.0.1.",
+    )
+    ice_accept_networks: str = Field(
+        default="0.0.0.0/0,::/0",
+        description="Comma list of CIDR networks whose remote candidates are accepted.",
+    )
+    video_open_before_minutes: int = Field(
+        default=15, ge=0, le=1440, description="A consultation room opens this long before the start."
+    )
+    video_close_after_minutes: int = Field(
+        default=30, ge=0, le=1440, description="A consultation room closes this long after the end."
+    )
+    video_token_minutes: int = Field(
+        default=60, ge=1, le=1440, description="Lifetime of a join token minted for one visit."
+    )
+    # --- patient booking and e-mails (issue 4) ---
+    public_base_url: str | None = Field(
+        default=None,
+        description="Address patients use to reach the server (e.g. https://rdv.example.org), "
+        "put in e-mailed links; defaults to the request's address, or http://HOST:PORT.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for patient e-mails; unset = e-mails stay queued."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name, if it asks for one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="Créneau <no-reply@localhost>", description="Sender (From) of patient e-mails."
+    )
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    mail_interval_seconds: float = Field(
+        default=15.0, gt=0, le=3600,
+        description="How often the background sender sends queued e-mails, queues reminders "
+        "and expires waitlist offers.",
+    )
+    rate_limit_api: int = Field(
+        default=120, ge=0,
+        description="Requests per minute per client on /api/v1 booking routes; 0 = no limit.",
+    )
+
+    retention_days: int = Field(
+        default=1095, ge=0,
+        description="Patients with no appointment for this many days are pseudonymised (0 = never).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -64,6 +153,11 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgresql", "postgres"}:
             raise ValueError("use a sqlite:/// or postgresql:// URL")
         return value
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        """The allowed hosts as a list."""
+        return [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -18,8 +18,11 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           env={**base, **(env or {})})
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["db"], ["db", "upgrade"], ["demo"],
-                                     ["demo", "load"]])
+@pytest.mark.parametrize("command", [[], ["serve"], ["db"], ["db", "upgrade"], ["db", "backup"],
+                                     ["db", "restore"], ["demo"], ["demo", "load"],
+                                     ["privacy", "retention"], ["roster", "solve"],
+                                     ["roster", "check"], ["bench", "roster"], ["slots"],
+                                     ["tokens"], ["users"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0, result.stderr

@@ -19,10 +19,21 @@ from sqlmodel import Session
 from planner.database import make_engine
 from planner.directory import centre_name
 from planner.settings import Settings, get_settings
+from web.auth import (
+    SignInRequired,
+    csrf_guard,
+    install_template_globals,
+    signin_required_handler,
+    staff_session_middleware,
+)
+from web.booking_runtime import booking_middleware, start_mail_sender, stop_mail_sender
+from web.controllers.roster_workspace import stop_roster_jobs
 from web.errors import http_error_handler
+from web.live import make_channels_plugin
 from web.middleware import add_security_headers, locale_middleware_factory
 from web.routes import ROUTE_HANDLERS
 from web.templating import build_environment, template_config
+from web.video_runtime import start_video, stop_video
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -45,6 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
     environment = build_environment(settings.centre_name or "Créneau")
+    install_template_globals(environment)
 
     def name_the_centre() -> None:
         if settings.centre_name:
@@ -63,16 +75,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ],
         dependencies={"db": Provide(provide_db)},
         template_config=template_config(environment),
-        middleware=[locale_middleware_factory(settings.default_locale)],
+        middleware=[locale_middleware_factory(settings.default_locale), staff_session_middleware,
+                    *booking_middleware(settings)],
         before_send=[add_security_headers],
-        exception_handlers={Exception: http_error_handler},
+        exception_handlers={Exception: http_error_handler, SignInRequired: signin_required_handler},
+        guards=[csrf_guard],
+        plugins=[make_channels_plugin(settings)],
         openapi_config=OpenAPIConfig(
             title="Créneau API", version=_version(), path="/schema",
             description="Booking, rosters and video consultations of a Créneau health centre.",
             render_plugins=[ScalarRenderPlugin()],
         ),
-        on_startup=[name_the_centre],
-        on_shutdown=[engine.dispose],
+        on_startup=[name_the_centre, start_video, start_mail_sender],
+        on_shutdown=[stop_mail_sender, stop_roster_jobs, stop_video, engine.dispose],
         state=State({"engine": engine, "settings": settings}),
         debug=settings.debug,
     )

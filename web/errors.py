@@ -7,6 +7,7 @@ import logging
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DataError
 
 from web.i18n import N_, current_locale
 from web.i18n import gettext_ as _
@@ -35,12 +36,21 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def _out_of_range(exc: Exception) -> bool:
+    """A number too large for the database (an id like 99999999999999999999 in a URL or form)."""
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, DataError) and "out of range" in str(exc.orig).lower()
+
+
 def http_error_handler(request: Request, exc: Exception) -> Response:
     """Render any error: HTML for browsers, JSON (``detail`` and ``status_code``) otherwise."""
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail
         extra = exc.extra
+    elif _out_of_range(exc):
+        status, detail, extra = 400, "A number in the request is out of range.", None
     else:
         logger.exception("Unhandled error on %s %s", request.method, request.url.path)
         status, detail, extra = HTTP_500_INTERNAL_SERVER_ERROR, "", None

@@ -69,4 +69,6 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] == "http.response.start":
         present = {name.lower() for name, _ in message.get("headers", [])}
         extra = [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+        if scope.get("scheme") == "https" and b"strict-transport-security" not in present:
+            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
         message["headers"] = [*message.get("headers", []), *extra]

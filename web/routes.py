@@ -10,3 +10,42 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     HomeController,
     HealthController,
 ]
+
+# --- staff side (issue 5) ---
+from web.controllers.audit import AuditController  # noqa: E402
+from web.controllers.auth import AuthController  # noqa: E402
+from web.controllers.clinician_day import ClinicianDayController, WishesController  # noqa: E402
+from web.controllers.roster_workspace import (  # noqa: E402
+    CalendarFeedController,
+    RosterWorkspaceController,
+    ShiftColoursController,
+)
+
+ROUTE_HANDLERS += [AuthController, RosterWorkspaceController, ShiftColoursController,
+                   CalendarFeedController, ClinicianDayController, WishesController, AuditController]
+
+from web.controllers.agenda import AgendaController, CounterController  # noqa: E402
+from web.controllers.staff_admin import StaffAdminController  # noqa: E402
+
+ROUTE_HANDLERS += [StaffAdminController, AgendaController, CounterController]
+
+# --- FHIR API (issue 7) ---
+from web.controllers.fhir import fhir_router  # noqa: E402
+
+ROUTE_HANDLERS += [fhir_router]
+
+# --- video consultations (issue 6) ---
+from web.controllers.video import VIDEO_CONTROLLERS  # noqa: E402
+
+ROUTE_HANDLERS += VIDEO_CONTROLLERS
+
+# --- patient booking (issue 4) ---
+from web.controllers.booking_api import BookingApiController  # noqa: E402
+from web.controllers.booking_manage_pages import (  # noqa: E402
+    ManageAppointmentController,
+    WaitlistOfferController,
+)
+from web.controllers.booking_pages import BookingPagesController  # noqa: E402
+
+ROUTE_HANDLERS += [BookingPagesController, ManageAppointmentController, WaitlistOfferController,
+                   BookingApiController]

@@ -1,6 +1,8 @@
 """The domain tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
+from planner.models.api import ApiToken
 from planner.models.audit import AuditEvent
+from planner.models.auth import SigninFailure, StaffSession
 from planner.models.booking import (
     ACTIVE_STATUSES,
     Appointment,
@@ -20,12 +22,14 @@ from planner.models.enums import (
     RosterStatus,
     WaitlistStatus,
 )
+from planner.models.mail import MailMessage
 from planner.models.organisation import Room, Site
 from planner.models.rostering import (
     Assignment,
     CoverDemand,
     Leave,
     Roster,
+    RosterPin,
     RosterViolation,
     ShiftType,
     StaffRequest,
@@ -34,6 +38,7 @@ from planner.models.staff import Contract, Skill, StaffMember, StaffSkill, UserA
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ApiToken",
     "Appointment",
     "AppointmentStatus",
     "Assignment",
@@ -43,6 +48,7 @@ __all__ = [
     "CoverDemand",
     "Leave",
     "LeaveKind",
+    "MailMessage",
     "Mode",
     "Motif",
     "Patient",
@@ -51,14 +57,17 @@ __all__ = [
     "Role",
     "Room",
     "Roster",
+    "RosterPin",
     "RosterStatus",
     "RosterViolation",
     "ShiftType",
+    "SigninFailure",
     "Site",
     "Skill",
     "Slot",
     "StaffMember",
     "StaffRequest",
+    "StaffSession",
     "StaffSkill",
     "UserAccount",
     "WaitlistEntry",

@@ -100,6 +100,8 @@ class Appointment(SQLModel, table=True):
     booked_by: int | None = Field(default=None, foreign_key="useraccount.id")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     cancelled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locale: str = Field(default="fr", max_length=5, description="Language of the patient's e-mails.")
+    revision: int = Field(default=0, ge=0, description="Bumped at each change (the .ics SEQUENCE).")
 
     __table_args__ = (
         Index(

@@ -102,4 +102,17 @@ class RosterViolation(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staffmember.id")
     day: dt.date | None = None
     cost: int = Field(ge=0)
+    shift_type_id: int | None = Field(default=None, foreign_key="shifttype.id")
     message: str = Field(max_length=500)
+
+
+class RosterPin(SQLModel, table=True):
+    """A cell a manager fixed in a roster version: a shift, or a day off (no shift type)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    roster_id: int = Field(foreign_key="roster.id", index=True)
+    staff_id: int = Field(foreign_key="staffmember.id")
+    day: dt.date
+    shift_type_id: int | None = Field(default=None, foreign_key="shifttype.id")
+
+    __table_args__ = (UniqueConstraint("roster_id", "staff_id", "day"),)

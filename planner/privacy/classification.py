@@ -23,7 +23,7 @@ class DataClass(StrEnum):
     SECRET = "secret"
 
 
-I, H, O, S = DataClass.IDENTIFYING, DataClass.HEALTH, DataClass.OPERATIONAL, DataClass.SECRET
+I, H, O, S = DataClass.IDENTIFYING, DataClass.HEALTH, DataClass.OPERATIONAL, DataClass.SECRET  # noqa: E741
 
 CLASSIFICATION: dict[str, dict[str, DataClass]] = {
     "site": {"id": O, "slug": O, "name": O, "timezone": O, "address": O, "phone": O, "email": O},
@@ -68,7 +68,14 @@ CLASSIFICATION: dict[str, dict[str, DataClass]] = {
     },
     "rosterviolation": {
         "id": O, "roster_id": O, "rule": O, "staff_id": O, "day": O, "cost": O, "message": O,
+        "shift_type_id": O,
     },
+    "rosterpin": {"id": O, "roster_id": O, "staff_id": O, "day": O, "shift_type_id": O},
+    "staffsession": {
+        "id": S, "user_id": O, "created_at": O, "last_seen_at": O, "csrf_token": S,
+        "second_factor_ok": O, "ip": I,
+    },
+    "signinfailure": {"id": O, "at": O, "account": I, "ip": I},
     "motif": {
         "id": O, "site_id": O, "code": O, "name": O, "name_en": O, "profession": O, "mode": O,
         "duration_minutes": O, "buffer_before_minutes": O, "buffer_after_minutes": O,
@@ -90,10 +97,20 @@ CLASSIFICATION: dict[str, dict[str, DataClass]] = {
     "appointment": {
         "id": O, "slot_id": O, "patient_id": O, "motif_id": H, "status": H, "reason": H,
         "idempotency_key": O, "booked_by": O, "created_at": O, "cancelled_at": O,
+        "locale": O, "revision": O,
+    },
+    "mailmessage": {
+        "id": O, "kind": O, "to_address": I, "subject": I, "body": I, "ics": I,
+        "appointment_id": O, "dedupe_key": O, "status": O, "attempts": O, "next_attempt_at": O,
+        "claimed_until": O, "last_error": O, "created_at": O, "sent_at": O,
     },
     "waitlistentry": {
         "id": O, "patient_id": O, "motif_id": H, "appointment_id": O, "wanted_before": O,
         "status": O, "offered_slot_id": O, "offer_expires_at": O, "created_at": O,
+    },
+    "apitoken": {
+        "id": O, "name": O, "token_hash": S, "scopes": O, "created_at": O, "revoked_at": O,
+        "last_used_at": O,
     },
     "auditevent": {
         "id": O, "at": O, "actor": I, "role": O, "action": O, "object_type": O, "object_id": O,

@@ -1,0 +1,53 @@
+"""The solve strategies: the employee-by-employee path for very large problems, two phases."""
+
+from __future__ import annotations
+
+import pytest
+
+import solver.strategy as strategy
+from solver import CoverDemand, ShiftRequest, Status, solve
+from solver.validate import validate
+from tests.solver.solver_helpers import DAY, NIGHT, problem, staff
+
+
+def _mid() -> object:
+    people = tuple(staff(f"S{i}", max_consecutive=5, min_consecutive=2, min_consecutive_off=2,
+                         max_weekends=2, min_minutes=10 * 480, max_minutes=20 * 600,
+                         max_shifts={"N": 6})
+                   for i in range(8))
+    demands = tuple(CoverDemand(d, t, 2 if t == "D" else 1) for d in range(28)
+                    for t in ("D", "N"))
+    wishes = tuple(ShiftRequest(f"S{i}", (3 * i) % 28, "D", 2, on=i % 2 == 0) for i in range(8))
+    return problem(28, people, shifts=(DAY, NIGHT), cover=demands, requests=wishes,
+                   min_rest_minutes=660)
+
+
+def test_huge_path_gives_a_validated_roster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(strategy, "HUGE", 0)
+    p = _mid()
+    seen: list[float] = []
+    r = solve(p, time_limit=4, progress=lambda s, o, b: seen.append(o))
+    assert r.status is Status.FEASIBLE
+    rep = validate(p, r.roster)
+    assert rep.feasible and rep.objective == r.objective
+    assert seen and seen[-1] >= r.objective
+    assert sum(v.cost for v in r.violations) == r.objective
+
+
+def test_huge_path_uses_a_feasible_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = _mid()
+    first = solve(p, time_limit=3)
+    monkeypatch.setattr(strategy, "HUGE", 0)
+    again = solve(p, time_limit=2, hint=first.roster)
+    assert again.status.has_roster and again.objective <= first.objective
+
+
+def test_two_phase_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(strategy, "SMALL", 0)
+    monkeypatch.setattr(strategy, "TWO_PHASE", True)
+    p = _mid()
+    r = solve(p, time_limit=4)
+    assert r.status.has_roster
+    rep = validate(p, r.roster)
+    assert rep.feasible and rep.objective == r.objective
+    assert r.bound is not None and r.bound <= r.objective

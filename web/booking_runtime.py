@@ -1,0 +1,71 @@
+"""Booking's part of the running app: API rate limits and the background e-mail sender."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+import anyio
+from litestar import Litestar, Request
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.types import Middleware
+
+from planner.booking.mail.sender import SmtpConfig, mail_tick
+from planner.booking.manage_links import Links
+from planner.settings import Settings
+
+logger = logging.getLogger("creneau.mail")
+RATE_LIMITED_PREFIX = "/api/v1/"
+
+
+def booking_middleware(settings: Settings) -> list[Middleware]:
+    """The API's rate limit (``CRENEAU_RATE_LIMIT_API`` per minute per client; 0 = none)."""
+    if settings.rate_limit_api <= 0:
+        return []
+
+    def is_booking_api(request: Request) -> bool:
+        return request.url.path.startswith(RATE_LIMITED_PREFIX)
+
+    config = RateLimitConfig(rate_limit=("minute", settings.rate_limit_api),
+                             check_throttle_handler=is_booking_api, store="booking_rate_limit")
+    return [config.middleware]
+
+
+def smtp_config(settings: Settings) -> SmtpConfig | None:
+    """SMTP settings, or ``None`` when no server is configured (e-mails stay queued)."""
+    if not settings.smtp_host:
+        return None
+    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port,
+                      username=settings.smtp_username, password=settings.smtp_password,
+                      sender=settings.smtp_from, starttls=settings.smtp_starttls)
+
+
+async def _run(app: Litestar) -> None:
+    settings: Settings = app.state.settings
+    links = Links(key=settings.signing_key(),
+                  base_url=settings.public_base_url or f"http://{settings.host}:{settings.port}")
+    config = smtp_config(settings)
+    while True:
+        await asyncio.sleep(settings.mail_interval_seconds)
+        clock = app.state.get("clock")
+        now = clock() if clock else dt.datetime.now(dt.UTC)
+        try:
+            await anyio.to_thread.run_sync(mail_tick, app.state.engine, config, links, now)
+        except Exception:  # noqa: BLE001 - keep the sender alive; the next round retries
+            logger.exception("mail round failed")
+
+
+async def start_mail_sender(app: Litestar) -> None:
+    """``on_startup``: start the background sender."""
+    app.state.mail_task = asyncio.get_running_loop().create_task(_run(app))
+
+
+async def stop_mail_sender(app: Litestar) -> None:
+    """``on_shutdown``: stop it."""
+    task = app.state.get("mail_task")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

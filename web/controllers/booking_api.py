@@ -1,0 +1,275 @@
+"""The booking JSON API: motifs, free slots, bookings and their cancellation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.params import Parameter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from planner.booking import booking as booking_service
+from planner.booking.availability import SlotQuery, free_slots, site_zone
+from planner.booking.errors import (
+    IdempotencyConflict,
+    InvalidDetails,
+    NotActive,
+    NotFound,
+    SlotUnavailable,
+    TooLateToChange,
+)
+from planner.booking.identity import check_consent, parse_patient
+from planner.booking.manage_links import Links, manage_token, read_manage_token
+from planner.booking.views import AppointmentView
+from planner.models import Mode, Motif
+from web.controllers.booking_common import clock, links_for
+
+API_PREFIX = "/api/v1"
+
+
+class PatientIn(BaseModel):
+    """Who the appointment is for (no account needed)."""
+
+    given_name: str = Field(max_length=100, examples=["Jeanne"])
+    family_name: str = Field(max_length=100, examples=["Durand"])
+    birth_date: dt.date = Field(examples=["1980-01-02"])
+    email: str | None = Field(default=None, max_length=200, examples=["jeanne@example.org"])
+    phone: str | None = Field(default=None, max_length=40, examples=["06 12 34 56 78"])
+
+
+class BookingIn(BaseModel):
+    """A booking request; ``consent`` means the patient accepted the privacy notice."""
+
+    slot_id: int
+    patient: PatientIn
+    consent: bool
+
+
+class CancelIn(BaseModel):
+    """The manage token from the booking's manage link."""
+
+    token: str
+
+
+class ClinicianOut(BaseModel):
+    """Who holds the slot."""
+
+    id: int
+    name: str
+    profession: str
+
+
+class SlotOut(BaseModel):
+    """A free slot; times are ISO 8601 in the site's local time with its offset."""
+
+    id: int
+    start: str
+    end: str
+    motif_id: int
+    mode: str
+    clinician: ClinicianOut
+
+
+class SlotsOut(BaseModel):
+    """Free slots, earliest first."""
+
+    timezone: str
+    slots: list[SlotOut]
+
+
+class MotifOut(BaseModel):
+    """An appointment type patients can book."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    profession: str
+    mode: str
+    duration_minutes: int
+    min_notice_minutes: int
+    horizon_days: int
+    cancel_cutoff_minutes: int
+    urgent: bool
+
+
+class BookingOut(BaseModel):
+    """A booking, its manage link and token."""
+
+    id: int
+    status: str
+    slot_id: int
+    motif_id: int
+    start: str
+    end: str
+    mode: str
+    clinician: str
+    manage_url: str
+    manage_token: str
+    ics_url: str
+
+
+def _booking_out(view: AppointmentView, links: Links) -> BookingOut:
+    return BookingOut(
+        id=view.id, status=view.status.value, slot_id=view.slot_id, motif_id=view.motif.id,
+        start=view.local_start.isoformat(), end=view.local_end.isoformat(), mode=view.mode.value,
+        clinician=view.clinician, manage_url=links.manage_url(view.id),
+        manage_token=manage_token(links.key, view.id), ics_url=links.ics_url(view.id),
+    )
+
+
+def _unprocessable(errors: list[dict[str, str]], detail: str = "Some fields are not valid.") -> Response:
+    return Response({"status_code": 422, "detail": detail, "errors": errors}, status_code=422,
+                    media_type=MediaType.JSON)
+
+
+def validation_to_422(_request: Request, exc: ValidationException) -> Response:
+    """Body and parameter errors as 422 with one entry per field."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            errors.append({"field": key, "message": str(item.get("message", "not valid"))})
+    return _unprocessable(errors or [{"field": "body", "message": str(exc.detail)}])
+
+
+def _parse_instant(value: str | None, name: str, tz: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(0), tz)
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationException(extra=[{"key": name, "message": "use an ISO 8601 date or date-time"}]) \
+            from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=tz)
+
+
+def _motif(db: Session, value: str | None) -> Motif | None:
+    if not value:
+        return None
+    column = Motif.id if value.isdigit() else Motif.code
+    motif = db.execute(select(Motif).where(column == (int(value) if value.isdigit() else value),
+                                           col(Motif.active))).scalars().first()
+    if motif is None:
+        raise NotFoundException(f"No motif {value!r}.")
+    return motif
+
+
+class BookingApiController(Controller):
+    """Free slots and bookings for programs (a pharmacy's counter software, a portal…)."""
+
+    path = API_PREFIX
+    tags = ["booking"]
+    exception_handlers = {ValidationException: validation_to_422}
+
+    @get("/ping", summary="Booking API liveness")
+    async def ping(self) -> dict[str, bool]:
+        """Answer at once, touching nothing (load balancers; the booking benchmark's baseline)."""
+        return {"ok": True}
+
+    @get("/motifs", sync_to_thread=True, summary="Appointment types")
+    def motifs(self, db: Session) -> list[MotifOut]:
+        """Every appointment type that patients can book."""
+        rows = db.execute(select(Motif).where(col(Motif.active)).order_by(Motif.id)).scalars()
+        return [MotifOut(id=m.id, code=m.code, name=m.name, name_en=m.name_en,
+                         profession=m.profession, mode=m.mode, duration_minutes=m.duration_minutes,
+                         min_notice_minutes=m.min_notice_minutes, horizon_days=m.horizon_days,
+                         cancel_cutoff_minutes=m.cancel_cutoff_minutes, urgent=m.urgent) for m in rows]
+
+    @get("/slots", sync_to_thread=True, summary="Free slots")
+    def slots(
+        self, db: Session, state: State,
+        motif: Annotated[str | None, Parameter(description="Motif id or code.")] = None,
+        from_: Annotated[str | None, Parameter(query="from", description="Start (date or date-time); "
+                                               "default now.")] = None,
+        to: Annotated[str | None, Parameter(description="End (excluded); default 7 days later.")] = None,
+        mode: Annotated[Mode | None, Parameter(description="in_person or video.")] = None,
+        profession: Annotated[str | None, Parameter(description="e.g. general_practitioner.")] = None,
+        clinician: Annotated[int | None, Parameter(description="Staff member id.")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+    ) -> SlotsOut:
+        """Free slots by motif, mode, profession, clinician and period (minimum notice, horizon
+        and bookings taken into account)."""
+        found = _motif(db, motif)
+        tz = site_zone(db, found.site_id) if found else site_zone(db, 1)
+        start = _parse_instant(from_, "from", tz) or clock(state)
+        end = _parse_instant(to, "to", tz) or start + dt.timedelta(days=7)
+        rows = free_slots(db, SlotQuery(motif_id=found.id if found else None, mode=mode,
+                                        profession=profession, staff_id=clinician, start=start,
+                                        end=end, limit=limit), clock(state))
+        return SlotsOut(timezone=tz.key, slots=[
+            SlotOut(id=s.id, start=s.local_start(tz).isoformat(), end=s.local_end(tz).isoformat(),
+                    motif_id=s.motif_id, mode=s.mode.value,
+                    clinician=ClinicianOut(id=s.staff_id, name=s.clinician, profession=s.profession))
+            for s in rows])
+
+    @post("/bookings", sync_to_thread=True, status_code=201, summary="Book a slot",
+          responses=None)
+    def create_booking(
+        self, request: Request, state: State, data: BookingIn,
+        idempotency_key: Annotated[str | None, Parameter(
+            header="Idempotency-Key", max_length=100,
+            description="A unique key per booking attempt: a retry with the same key books once "
+                        "and returns the same booking.")] = None,
+    ) -> Response[BookingOut]:
+        """Book a free slot for a guest patient. 409 when the slot is no longer free, 422 with
+        field errors on bad input."""
+        now = clock(state)
+        errors: dict[str, str] = {}
+        patient = None
+        try:
+            patient = parse_patient(data.patient.model_dump(), now.date())
+        except InvalidDetails as invalid:
+            errors.update({f"patient.{k}": v for k, v in invalid.errors.items()})
+        try:
+            check_consent(data.consent)
+        except InvalidDetails:
+            errors["consent"] = "required"
+        if errors or patient is None:
+            return _unprocessable([{"field": k, "message": v} for k, v in errors.items()])
+        links = links_for(request)
+        try:
+            result = booking_service.book(
+                state.engine, slot_id=data.slot_id, patient=patient, links=links,
+                idempotency_key=idempotency_key, locale=_locale(request), now=now)
+        except NotFound:
+            raise NotFoundException("No such slot.") from None
+        except SlotUnavailable:
+            raise HTTPException(status_code=409, detail="This slot is no longer free.") from None
+        except IdempotencyConflict:
+            return _unprocessable([{"field": "Idempotency-Key",
+                                    "message": "already used for another slot"}])
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return Response(_booking_out(result.view, links), status_code=201, headers=headers)
+
+    @post("/bookings/{booking_id:int}/cancel", sync_to_thread=True, status_code=200,
+          summary="Cancel a booking")
+    def cancel_booking(self, request: Request, state: State, booking_id: int,
+                       data: CancelIn) -> BookingOut:
+        """Cancel with the manage token, up to the motif's cancellation cut-off (409 after it)."""
+        links = links_for(request)
+        if read_manage_token(links.key, data.token) != booking_id:
+            raise HTTPException(status_code=403, detail="The manage token does not match this booking.")
+        try:
+            view = booking_service.cancel(state.engine, booking_id, links=links, now=clock(state))
+        except NotFound:
+            raise NotFoundException("No such booking.") from None
+        except TooLateToChange:
+            raise HTTPException(status_code=409, detail="Too late to cancel online: call the centre.") \
+                from None
+        except NotActive:
+            raise HTTPException(status_code=409, detail="This booking is already cancelled.") from None
+        return _booking_out(view, links)
+
+
+def _locale(request: Request) -> str:
+    from web.i18n import current_locale
+
+    return current_locale.get()
