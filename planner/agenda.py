@@ -41,13 +41,15 @@ class AgendaRow:
     mode: Mode
     status: AppointmentStatus
     booked_by: int | None
+    patient_id: int = 0
 
 
 def agenda(db: Session, site_id: int, since: dt.datetime, until: dt.datetime, *,
            include_cancelled: bool = True, booked_by: int | None = None,
            mode: Mode | None = None) -> list[AgendaRow]:
     """Appointments of every clinician of ``site_id`` starting in ``[since, until)``, by time."""
-    query = (select(Appointment.id, Appointment.status, Appointment.booked_by, Slot.starts_at,
+    query = (select(Appointment.id, Appointment.status, Appointment.booked_by, Appointment.patient_id,
+                    Slot.starts_at,
                     Slot.ends_at, Slot.mode, StaffMember.id.label("staff_id"),  # type: ignore[union-attr]
                     StaffMember.title, StaffMember.given_name.label("staff_given"),  # type: ignore[attr-defined]
                     StaffMember.family_name.label("staff_family"),  # type: ignore[attr-defined]
@@ -74,7 +76,7 @@ def agenda(db: Session, site_id: int, since: dt.datetime, until: dt.datetime, *,
             clinician=f"{title}{r.staff_given} {r.staff_family}", clinician_family=r.staff_family,
             patient_name=f"{r.given_name} {r.family_name}", birth_date=r.birth_date, email=r.email,
             phone=r.phone, motif_name=r.name, motif_name_en=r.name_en, mode=Mode(r.mode),
-            status=AppointmentStatus(r.status), booked_by=r.booked_by))
+            status=AppointmentStatus(r.status), booked_by=r.booked_by, patient_id=r.patient_id))
     return rows
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, Table, func, insert, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import planner.models  # noqa: F401 - registers the tables
+from planner import audit
 from planner.migrate import current_revision, upgrade
 
 FORMAT = "creneau-backup"
@@ -190,6 +191,10 @@ def restore_backup(engine: Engine, path: Path) -> BackupReport:
             raise BackupError(f"Table {name}: {report.counts.get(name, 0)} rows restored, "
                               f"the backup holds {count}.")
     check_integrity(engine)
+    with Session(engine) as session:
+        chain = audit.verify_chain(session)
+    if not chain.intact:
+        raise BackupError(f"The restored audit trail is broken at row {chain.first_broken_id}.")
     return report
 
 

@@ -105,8 +105,7 @@ def privacy_retention(dry_run: bool) -> None:
     from planner.privacy.retention import apply_retention
 
     days = get_settings().retention_days
-    with session_scope(engine_from_settings()) as session:
-        ids = apply_retention(session, utcnow(), days, dry_run=dry_run)
+    ids = apply_retention(engine_from_settings(), utcnow(), days, dry_run=dry_run)
     verb = "would be" if dry_run else "were"
     click.echo(f"{len(ids)} patients inactive for more than {days} days {verb} pseudonymised.")
 

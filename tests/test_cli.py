@@ -24,9 +24,18 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                                      ["roster", "check"], ["bench", "roster"], ["slots"],
                                      ["tokens"], ["users"]])
 def test_every_command_has_help(command: list[str]) -> None:
-    result = run(*command, "--help")
-    assert result.returncode == 0, result.stderr
-    assert "Usage:" in result.stdout
+    from click.testing import CliRunner
+
+    from web.cli import cli
+
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+def test_the_installed_command_starts() -> None:
+    result = run("--help")
+    assert result.returncode == 0 and "serve" in result.stdout
 
 
 def test_unreachable_database_gives_one_line(tmp_path: Path) -> None:

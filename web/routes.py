@@ -49,3 +49,12 @@ from web.controllers.booking_pages import BookingPagesController  # noqa: E402
 
 ROUTE_HANDLERS += [BookingPagesController, ManageAppointmentController, WaitlistOfferController,
                    BookingApiController]
+
+# --- patients' data rights (issue 7) ---
+from web.controllers.patient_data import (  # noqa: E402
+    MyDataController,
+    PrivacyController,
+    StaffPatientDataController,
+)
+
+ROUTE_HANDLERS += [PrivacyController, MyDataController, StaffPatientDataController]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from planner.models import Appointment, AuditEvent, Patient, Slot
+from planner import audit
+from planner.models import Appointment, Patient, Slot
 from planner.privacy.patient_data import ERASED, erase_patient
 
 
@@ -35,16 +37,19 @@ def inactive_patients(session: Session, now: dt.datetime, days: int) -> list[int
     return stale
 
 
-def apply_retention(session: Session, now: dt.datetime, days: int, *, dry_run: bool = False) -> list[int]:
-    """Pseudonymise every inactive patient; returns their ids. The caller commits."""
+def apply_retention(engine: Engine, now: dt.datetime, days: int, *,
+                    dry_run: bool = False) -> list[int]:
+    """Pseudonymise every inactive patient (one transaction), audit each; returns their ids."""
     if days <= 0:
         return []
-    stale = inactive_patients(session, now, days)
-    if dry_run:
-        return stale
+    with Session(engine) as session:
+        stale = inactive_patients(session, now, days)
+        if dry_run or not stale:
+            return stale
+        for patient_id in stale:
+            erase_patient(session, patient_id)
+        session.commit()
     for patient_id in stale:
-        erase_patient(session, patient_id)
-        session.add(AuditEvent(actor="system:retention", role="system", action="patient.erase",
-                               object_type="patient", object_id=str(patient_id),
-                               outcome="ok"))
+        audit.record(engine, actor="system:retention", role="system", action="patient.erase",
+                     object_type="patient", object_id=patient_id)
     return stale

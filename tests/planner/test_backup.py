@@ -59,3 +59,26 @@ def test_a_truncated_or_foreign_file_is_refused(engine: Engine, tmp_path: Path) 
         handle.write('{"hello": 1}\n')
     with pytest.raises(BackupError, match="not a Créneau backup"):
         restore_backup(engine, foreign)
+
+
+def test_restore_checks_the_audit_hash_chain(demo_engine: Engine, tmp_path: Path) -> None:
+    from planner import audit
+
+    for number in range(3):
+        audit.record(demo_engine, actor="secretary:1", action="appointment.read",
+                     object_type="appointment", object_id=number)
+    backup = make_backup(demo_engine, tmp_path / "b.jsonl.gz").path
+    intact_target = tmp_path / "intact"
+    intact_target.mkdir()
+    with fresh_database("sqlite", intact_target) as url:
+        assert restore_backup(make_engine(url), backup).counts["auditevent"] == 3
+    with gzip.open(backup, "rt", encoding="utf-8") as handle:
+        text_ = handle.read()
+    tampered = tmp_path / "tampered.jsonl.gz"
+    with gzip.open(tampered, "wt", encoding="utf-8") as handle:
+        handle.write(text_.replace('"actor": "secretary:1"', '"actor": "secretary:2"', 1))
+    tampered_target = tmp_path / "tampered"
+    tampered_target.mkdir()
+    with fresh_database("sqlite", tampered_target) as url, \
+            pytest.raises(BackupError, match="audit trail is broken"):
+        restore_backup(make_engine(url), tampered)

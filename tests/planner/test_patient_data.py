@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from planner import audit
 from planner.backup import make_backup
 from planner.database import session_scope
 from planner.models import (
     Appointment,
-    AuditEvent,
     ConsultationSession,
     Motif,
     Patient,
@@ -54,9 +54,10 @@ def _patient_with_history(engine: Engine) -> int:
         session.flush()
         session.add(WaitlistEntry(patient_id=patient.id, motif_id=motif.id,
                                   appointment_id=appointment.id))
-        session.add(AuditEvent(actor="secretary:3", action="appointment.read",
-                               object_type="appointment", object_id=str(appointment.id)))
-        return patient.id
+        ids = patient.id, appointment.id
+    audit.record(engine, actor="secretary:3", action="appointment.read",
+                 object_type="appointment", object_id=ids[1])
+    return ids[0]
 
 
 def test_export_holds_every_record_of_the_patient(demo_engine: Engine) -> None:

@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from planner import audit
 from planner.database import session_scope
-from planner.models import Appointment, ConsultationSession, Motif, Patient, Slot
+from planner.models import Appointment, AuditEvent, ConsultationSession, Motif, Patient, Slot
 from planner.privacy.retention import apply_retention
 
 
@@ -36,13 +37,13 @@ def test_only_patients_inactive_beyond_the_period_are_erased(demo_engine: Engine
     old = _patient(demo_engine, "ancien", now - dt.timedelta(days=800))
     recent = _patient(demo_engine, "recent", now - dt.timedelta(days=100))
     never = _patient(demo_engine, "jamais", None)  # created in 2020, never came
-    with session_scope(demo_engine) as session:
-        assert sorted(apply_retention(session, now, 730, dry_run=True)) == sorted([old, never])
-    with session_scope(demo_engine) as session:
-        assert sorted(apply_retention(session, now, 730)) == sorted([old, never])
+    assert sorted(apply_retention(demo_engine, now, 730, dry_run=True)) == sorted([old, never])
+    assert sorted(apply_retention(demo_engine, now, 730)) == sorted([old, never])
     with Session(demo_engine) as session:
         assert session.get(Patient, old).email is None
         assert session.get(Patient, recent).email == "recent@example.org"
-    with session_scope(demo_engine) as session:
-        assert apply_retention(session, now, 730) == []  # already done
-        assert apply_retention(session, now, 0) == []  # 0 = retention off
+        erased = session.exec(select(AuditEvent).where(AuditEvent.action == "patient.erase")).all()
+        assert sorted(int(event.object_id) for event in erased) == sorted([old, never])
+        assert audit.verify_chain(session).intact
+    assert apply_retention(demo_engine, now, 730) == []  # already done
+    assert apply_retention(demo_engine, now, 0) == []  # 0 = retention off

@@ -111,6 +111,13 @@ def _video_appointment(db: Session, code: str, booked_by: int | None, day: dt.da
     return appointment.id or 0
 
 
+def _patient_of(engine: Engine, appointment_id: int) -> int:
+    with Session(engine) as db:
+        appointment = db.get(Appointment, appointment_id)
+        assert appointment is not None
+        return appointment.patient_id
+
+
 def build_world(engine: Engine) -> World:
     """A draft roster, appointments of two clinicians (in person and video), a second pharmacist."""
     monday = period_start(DEMO_TODAY)
@@ -241,6 +248,10 @@ def cells(w: World) -> list[Cell]:  # noqa: PLR0915 - one table
         Cell("POST", "/staff/agenda/appointments/{appointment_id:int}/cancel",
              f"/staff/agenda/appointments/{w.others}/cancel", only("secretary", "pharmacist", ok=SEE_OTHER)),
         Cell("GET", "/staff/counter", "/staff/counter", only("pharmacist")),
+        # --- patients' data rights: a secretary exports on the patient's behalf ---
+        Cell("GET", "/staff/patients/{patient_id:int}/export",
+             f"/staff/patients/{_patient_of(w.engine, w.others)}/export?format=fhir",
+             only("secretary", "admin")),
         # --- video, staff side: own consultations; a pharmacist assists those booked at their counter ---
         Cell("GET", "/staff/video", "/staff/video", only("clinician", "nurse")),
         Cell("GET", "/staff/video/waiting-room", "/staff/video/waiting-room", only("clinician", "nurse")),
