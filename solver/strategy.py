@@ -5,8 +5,13 @@ Measured on the Curtois & Qu instances with 2 workers (see the issue's benchmark
 * CP-SAT's ``max_lp`` full-problem worker (clauses and cuts in the LP) proves the small
   instances optimal quickly, where the default worker's bound stalls; its second worker runs
   CP-SAT's LNS heuristics.
-* On mid-size instances the default portfolio finds better rosters (the bounds were about the
-  same); splitting the time (default first, then ``max_lp`` hinted) was tried and did not pay.
+* On mid-size instances CP-SAT's default portfolio often finds better rosters (60 s:
+  Instance12 7062 against 10839 with ``max_lp``, Instance14 1745 against 2359, Instance15
+  7552 against 11282) but its bound collapses (Instance10: 10 against 4622; Instance18: 20),
+  and splitting the time (default portfolio first, then ``max_lp`` hinted) loses the bound:
+  ``max_lp`` needs most of the minute for its root LP (Instance10: bound 7 after 18 s).
+  So ``max_lp`` alone. Run-to-run variation with 2 threads is large (Instance10 with
+  ``max_lp``: 4643 and 5411; Instance4: optimal at 37 s in one run, 1718 in another).
 * On very large instances (a year, 150 staff, 32 shift types) building and presolving the
   whole model eats most of the minute, so a first roster is built employee by employee
   (all hard rules concern one employee; they interact only through the cover) and improved
@@ -29,12 +34,12 @@ BOUND_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp"]}
 #: CP-SAT's default portfolio for 2 workers (finds good rosters early on mid-size instances).
 PRIMAL_PARAMETERS: dict[str, object] = {}
 
-#: Up to this many assignment variables, ``max_lp`` alone from the start.
+#: Up to this many assignment variables, ``max_lp`` alone (kept apart for tuning).
 SMALL = 2_000
 #: Above this many assignment variables, build a first roster employee by employee.
 HUGE = 30_000
-#: Mid-size instances: a primal phase then ``max_lp`` (True), or the default portfolio alone.
-#: Measured at 60 s: the two phases did not pay (Instance10 5359 against 4643), so off.
+#: Mid-size instances: a primal phase (default portfolio) then ``max_lp`` hinted (True), or
+#: ``max_lp`` alone (False). See the module docstring for the measurements.
 TWO_PHASE = False
 #: Share of the time given to the primal phase on mid-size instances.
 PRIMAL_SHARE = 0.4
@@ -57,7 +62,7 @@ def run(rs: RosterSolver, start: float) -> RosterResult:
         return _single(rs, start, BOUND_PARAMETERS, rs.hint)
     if TWO_PHASE:
         return _two_phase(rs, start)
-    return _single(rs, start, PRIMAL_PARAMETERS, rs.hint)
+    return _single(rs, start, BOUND_PARAMETERS, rs.hint)
 
 
 def _left(rs: RosterSolver, start: float) -> float:

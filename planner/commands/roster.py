@@ -256,7 +256,10 @@ def bench_roster(directory: str, time_limit: float, workers: int, seed: int, qui
                       _txt(r["objective"]), _txt(r["bound"]), _txt(r["best_known"]),
                       _txt(r["gap_percent"]), f"{r['seconds']:.1f}",
                       "[green]ok[/green]" if r["validated"] else "[red]no[/red]")
-    Console(file=sys.stdout).print(table)
+    out = Console(file=sys.stdout)
+    if out.width < 130:  # a pipe or a narrow terminal: do not squeeze the columns
+        out = Console(file=sys.stdout, width=130)
+    out.print(table)
 
 
 def _txt(value: object) -> str:

