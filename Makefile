@@ -11,7 +11,7 @@ BENCH_DIR ?= ../shared/benchmarks/curtois
 BENCH_TIME ?= 60
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench bench-booking bench-video lint messages clean
+.PHONY: install run test bench bench-roster bench-booking bench-video bench-load bench-demo-roster lint messages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Créneau needs Python 3.11 or newer (python3.11 not found)."; exit 1; }
@@ -31,7 +31,9 @@ run: install
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install bench-booking bench-video
+bench: install bench-roster bench-demo-roster bench-booking bench-video bench-load
+
+bench-roster: install
 	@mkdir -p bench-results
 	$(BIN)/creneau bench roster $(BENCH_DIR) --time-limit $(BENCH_TIME) --workers 2 --json bench-results/roster.json
 
@@ -56,3 +58,14 @@ bench-booking: install
 bench-video: install
 	@mkdir -p bench-results
 	$(BIN)/python -m telecon.bench | tee bench-results/video.txt
+
+# Load: booking pages and API at 1, 4, 16, 64 clients on PostgreSQL with --workers 2 (and Redis),
+# 127.0.0.1 only; then no double booking. Skipped with a message when PostgreSQL or Redis is missing.
+bench-load: install
+	@mkdir -p bench-results
+	$(BIN)/python -m web.load_bench --json bench-results/load.json
+
+# The demo's nursing team over 4 weeks: proven optimal, target under 10 s.
+bench-demo-roster: install
+	@mkdir -p bench-results
+	$(BIN)/python -m planner.rostering.bench_demo --runs 3 | tee bench-results/demo-roster.json

@@ -49,7 +49,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    # Up to 30 connections per process: enough for the worker's thread pool, and three processes
+    # (two web workers and the video process) stay under PostgreSQL's default of 100.
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         pool_timeout=10, connect_args={"connect_timeout": 5})
 
 
 def check_connection(engine: Engine) -> None:

@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL for CRENEAU_CHANNELS_BACKEND=redis."
     )
+    role: Literal["all", "web", "video"] = Field(
+        default="all",
+        description="What this process serves: `all` (everything, one worker), `web` (a worker "
+        "that forwards video consultations to CRENEAU_VIDEO_URL) or `video` (the one process "
+        "holding the consultation rooms). `creneau serve --workers N` sets it itself.",
+    )
+    video_url: str | None = Field(
+        default=None,
+        description="Internal address (http://127.0.0.1:PORT) of the video process, for "
+        "CRENEAU_ROLE=web. `creneau serve --workers N` sets it itself.",
+    )
     # --- video consultations (issue 6) ---
     ice_servers: str = Field(
         default="",

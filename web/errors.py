@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError
 
@@ -70,3 +73,31 @@ def http_error_handler(request: Request, exc: Exception) -> Response:
         body["extra"] = extra
     headers = getattr(exc, "headers", None) or {}
     return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+# --- OpenAPI: the error answers of the JSON API, documented once -------------------------------
+
+
+@dataclass
+class ErrorBody:
+    """An error answer of the JSON API (``errors``: one entry per field, on 422)."""
+
+    status_code: int
+    detail: str
+    errors: Any = None
+    extra: Any = None
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request could not be understood", 401: "A valid token is required",
+    403: "Not allowed", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
+    410: "Gone", 413: "Request too large", 422: "Some fields are not valid",
+    429: "Too many requests",
+}
+
+
+def error_responses(*codes: int, container: Any = ErrorBody,
+                    media_type: str = MediaType.JSON) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses=`` for the error statuses an operation may answer."""
+    return {code: ResponseSpec(data_container=container, description=ERROR_DESCRIPTIONS.get(code, "Error"),
+                               media_type=media_type, generate_examples=False) for code in codes}

@@ -4,8 +4,8 @@ Created on startup (:func:`start_video`), swept every 30 s, closed on shutdown
 (:func:`stop_video`). Room events are forwarded to Litestar channels so the clinician's
 waiting room updates live: the channel of a clinician is :func:`waiting_room_channel`.
 
-Rooms live in the process: with several workers, a deployment must send every request of one
-consultation to the same worker (sticky sessions) or run one worker for video.
+Rooms live in the process: with several workers, ``creneau serve`` runs one video process and the
+web workers forward the video requests to it (:mod:`web.video_proxy`).
 """
 
 from __future__ import annotations

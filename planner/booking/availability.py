@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, false, or_, select, text
-from sqlmodel import Session, col
+from sqlalchemy import exists, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import NoResultFound
+from sqlmodel import Session
 
 from planner.booking.clock import local_day_range, monday_of, zone
-from planner.models import ACTIVE_STATUSES, Appointment, Mode, Motif, Site, Slot, StaffMember
+from planner.models import ACTIVE_STATUSES, Appointment, Mode, Motif, Slot
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
 
-@dataclass(frozen=True)
-class FreeSlot:
-    """A slot that can be booked now, with its local times."""
+class FreeSlot(NamedTuple):
+    """A slot that can be booked now, with its local times (a named tuple: cheap to build)."""
 
     id: int
     starts_at: dt.datetime
@@ -86,58 +88,127 @@ def active_appointment_exists():  # noqa: ANN201 - SQL expression
     return exists().where(Appointment.slot_id == Slot.id, ACTIVE_STATUS_SQL)
 
 
-def _motifs(db: Session, query: SlotQuery) -> list[Motif]:
-    statement = select(Motif).where(col(Motif.active))
-    if query.motif_id is not None:
-        statement = statement.where(Motif.id == query.motif_id)
-    if query.profession is not None:
-        statement = statement.where(Motif.profession == query.profession)
-    if query.mode is not None:
-        statement = statement.where(Motif.mode == query.mode)
-    return list(db.execute(statement).scalars())
+# The free-slot search serves every week grid and the API, so it runs plain SQL on the driver's
+# cursor (no statement building, no ORM objects). Instants are compared in the columns' stored
+# form: naive UTC (PostgreSQL ``timestamp``; on SQLite the text SQLAlchemy writes for ``DateTime``).
+_MOTIF_SQL = "SELECT id, min_notice_minutes, horizon_days FROM motif WHERE motif.active"
+_SLOT_SQL = (
+    "SELECT slot.id, slot.starts_at, slot.ends_at, slot.motif_id, slot.staff_id, slot.mode "
+    "FROM slot WHERE ({windows}) AND NOT slot.withdrawn "
+    "AND (slot.held_until IS NULL OR slot.held_until <= ?) "
+    "AND NOT EXISTS (SELECT 1 FROM appointment WHERE appointment.slot_id = slot.id AND "
+    + ACTIVE_STATUS_SQL.text + "){extra} ORDER BY slot.starts_at, slot.id LIMIT ?"
+)
+_WINDOW_SQL = "(slot.motif_id = ? AND slot.starts_at >= ? AND slot.starts_at < ?)"
+_STAFF_SQL = ("SELECT id, title, given_name, family_name, profession FROM staffmember "
+              "WHERE id IN ({})")
+_MODES = {mode.value: mode for mode in Mode}
 
 
-def free_slots(db: Session, query: SlotQuery, now: dt.datetime) -> list[FreeSlot]:
-    """Free slots matching ``query``, earliest first."""
-    windows = []
-    for motif in _motifs(db, query):
-        earliest, latest = booking_window(motif, now)
+class _Raw:
+    """The DB-API connection under a session or connection, for the SQL above (``?`` placeholders)."""
+
+    __slots__ = ("connection", "qmark", "sqlite")
+
+    def __init__(self, db: Session | Connection) -> None:
+        connection = db if isinstance(db, Connection) else db.connection()
+        self.connection = connection.connection
+        self.qmark = connection.dialect.paramstyle == "qmark"
+        self.sqlite = connection.dialect.name == "sqlite"
+
+    def rows(self, sql: str, params: list) -> list[tuple]:
+        """All rows of ``sql``."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql if self.qmark else sql.replace("?", "%s"), tuple(params))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def instant(self, instant: dt.datetime):  # noqa: ANN201 - str or datetime
+        """``instant`` as :class:`planner.models.types.UTCDateTime` stores it (naive UTC)."""
+        naive = instant.astimezone(dt.UTC).replace(tzinfo=None)
+        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+
+
+def read_instant(value: dt.datetime | str) -> dt.datetime:
+    """A stored instant, timezone-aware (UTC)."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _motif_rows(raw: _Raw, query: SlotQuery) -> list[tuple]:
+    sql, params = _MOTIF_SQL, []
+    for column, value in (("id", query.motif_id), ("profession", query.profession),
+                          ("mode", query.mode.value if query.mode is not None else None)):
+        if value is not None:
+            sql += f" AND motif.{column} = ?"
+            params.append(value)
+    return raw.rows(sql, params)
+
+
+@dataclass(frozen=True)
+class FreeSlotRows:
+    """Free slots as the database gives them: ``(id, starts_at, ends_at, motif_id, staff_id,
+    mode)`` with instants in their stored form (read them with :func:`read_instant`), and each
+    clinician's ``(name, profession)`` by staff id. For callers that format hundreds of slots."""
+
+    rows: list[tuple]
+    staff: dict[int, tuple[str, str]]
+
+
+def free_slot_rows(db: Session | Connection, query: SlotQuery, now: dt.datetime,
+                   motifs: list[tuple[int, int, int]] | None = None) -> FreeSlotRows:
+    """Free slots matching ``query``, earliest first, unconverted (see :func:`free_slots`).
+
+    ``motifs``: the ``(id, min_notice_minutes, horizon_days)`` of the active motifs matching
+    ``query``, when the caller has just read them (see :func:`active_motif_zone`).
+    """
+    raw = _Raw(db)
+    windows, params = [], []
+    for motif_id, min_notice, horizon in _motif_rows(raw, query) if motifs is None else motifs:
+        earliest = now + dt.timedelta(minutes=min_notice)
+        latest = now + dt.timedelta(days=horizon)
         if query.start is not None:
             earliest = max(earliest, query.start)
         if query.end is not None:
             latest = min(latest, query.end)
         if earliest < latest:
-            windows.append(and_(Slot.motif_id == motif.id, Slot.starts_at >= earliest,
-                                Slot.starts_at < latest))
+            windows.append(_WINDOW_SQL)
+            params += [motif_id, raw.instant(earliest), raw.instant(latest)]
     if not windows:
-        return []
-    statement = (
-        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.motif_id, Slot.staff_id, Slot.mode,
-               StaffMember.title, StaffMember.given_name, StaffMember.family_name,
-               StaffMember.profession)
-        .join(StaffMember, StaffMember.id == Slot.staff_id)
-        .where(or_(false(), *windows), ~col(Slot.withdrawn),
-               or_(col(Slot.held_until).is_(None), col(Slot.held_until) <= now),
-               ~active_appointment_exists())
-        .order_by(Slot.starts_at, Slot.id)
-        .limit(query.limit)
-    )
+        return FreeSlotRows([], {})
+    params.append(raw.instant(now))
+    extra = ""
     if query.staff_id is not None:
-        statement = statement.where(Slot.staff_id == query.staff_id)
+        extra += " AND slot.staff_id = ?"
+        params.append(query.staff_id)
     if query.exclude_slot_id is not None:
-        statement = statement.where(Slot.id != query.exclude_slot_id)
-    names: dict[int, str] = {}
-    modes = {mode.value: mode for mode in Mode}
-    found = []
-    # Core rows, not ORM objects: this query serves every week grid and the API.
-    for (slot_id, starts_at, ends_at, motif_id, staff_id, mode, title, given, family,
-         profession) in db.connection().execute(statement):
-        name = names.get(staff_id)
-        if name is None:
-            name = names[staff_id] = " ".join(p for p in (title, given, family) if p)
-        found.append(FreeSlot(slot_id, starts_at, ends_at, motif_id, staff_id, name, profession,
-                              modes[mode]))
-    return found
+        extra += " AND slot.id <> ?"
+        params.append(query.exclude_slot_id)
+    params.append(query.limit)
+    rows = raw.rows(_SLOT_SQL.format(windows=" OR ".join(windows), extra=extra), params)
+    if not rows:
+        return FreeSlotRows([], {})
+    staff_ids = sorted({row[4] for row in rows})
+    staff = {row[0]: (" ".join(filter(None, row[1:4])), row[4])
+             for row in raw.rows(_STAFF_SQL.format(", ".join("?" * len(staff_ids))), staff_ids)}
+    return FreeSlotRows(rows, staff)
+
+
+def free_slots(db: Session | Connection, query: SlotQuery, now: dt.datetime) -> list[FreeSlot]:
+    """Free slots matching ``query``, earliest first."""
+    found = free_slot_rows(db, query, now)
+    rows, staff = found.rows, found.staff
+    if rows and isinstance(rows[0][1], str):  # SQLite: ISO 8601 text in UTC, parsed in C
+        parse = dt.datetime.fromisoformat
+        return [FreeSlot(slot_id, parse(starts_at + "+00:00"), parse(ends_at + "+00:00"), motif_id,
+                         staff_id, *staff[staff_id], _MODES[mode])
+                for slot_id, starts_at, ends_at, motif_id, staff_id, mode in rows]
+    return [FreeSlot(slot_id, read_instant(starts_at), read_instant(ends_at), motif_id, staff_id,
+                     *staff[staff_id], _MODES[mode])
+            for slot_id, starts_at, ends_at, motif_id, staff_id, mode in rows]
 
 
 @dataclass(frozen=True)
@@ -155,9 +226,12 @@ class WeekView:
         return not any(slots for _day, slots in self.days)
 
 
-def site_zone(db: Session, site_id: int) -> ZoneInfo:
+def site_zone(db: Session | Connection, site_id: int) -> ZoneInfo:
     """The IANA zone of a site."""
-    return zone(db.execute(select(Site.timezone).where(Site.id == site_id)).scalar_one())
+    rows = _Raw(db).rows("SELECT timezone FROM site WHERE id = ?", [site_id])
+    if len(rows) != 1:
+        raise NoResultFound("No row was found when one was required")
+    return zone(rows[0][0])
 
 
 def week_view(db: Session, motif: Motif, monday: dt.date, now: dt.datetime,
@@ -178,3 +252,22 @@ def week_view(db: Session, motif: Motif, monday: dt.date, now: dt.datetime,
                                          exclude_slot_id=exclude_slot_id, limit=1), now)
         next_free = later[0] if later else None
     return WeekView(monday=monday, days=days, next_free=next_free, timezone=tz)
+
+
+@dataclass(frozen=True)
+class MotifZone:
+    """An active motif's booking window and its site's zone."""
+
+    id: int
+    min_notice_minutes: int
+    horizon_days: int
+    timezone: ZoneInfo
+
+
+def active_motif_zone(db: Session | Connection, key: str) -> MotifZone | None:
+    """The active motif whose id (all digits) or code is ``key``, with its site's zone."""
+    column, value = ("id", int(key)) if key.isdigit() else ("code", key)
+    rows = _Raw(db).rows(
+        "SELECT motif.id, motif.min_notice_minutes, motif.horizon_days, site.timezone FROM motif "
+        f"JOIN site ON site.id = motif.site_id WHERE motif.{column} = ? AND motif.active", [value])
+    return MotifZone(*rows[0][:3], zone(rows[0][3])) if rows else None

@@ -68,7 +68,9 @@ class Slot(SQLModel, table=True):
     withdrawn: bool = Field(default=False)
 
     __table_args__ = (
-        Index("ix_slot_motif_start", "motif_id", "starts_at"),
+        # Covers the free-slot search (planner.booking.availability): no table reads, no sort.
+        Index("ix_slot_motif_start_cover", "motif_id", "starts_at", "id", "ends_at", "staff_id",
+              "mode", "withdrawn", "held_until"),
         Index("ix_slot_staff_start", "staff_id", "starts_at"),
     )
 

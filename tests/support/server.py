@@ -36,8 +36,8 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float 
 
 
 @contextmanager
-def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """Run ``creneau serve`` with ``env`` on a free port; yield its base URL."""
+def running_server(env: dict[str, str], workers: int = 1, timeout: float = 30) -> Iterator[str]:
+    """Run ``creneau serve`` with ``env`` on a free port; yield its base URL (healthy within ``timeout``)."""
     port = free_port()
     creneau = str(Path(sys.executable).with_name("creneau"))
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("CRENEAU_")}
@@ -48,7 +48,7 @@ def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base_url, process)
+        wait_until_healthy(base_url, process, timeout)
         yield base_url
     finally:
         process.terminate()

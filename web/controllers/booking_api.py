@@ -5,16 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import anyio
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.params import Parameter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
 from planner.booking import booking as booking_service
-from planner.booking.availability import SlotQuery, free_slots, site_zone
+from planner.booking.availability import (
+    MotifZone,
+    SlotQuery,
+    active_motif_zone,
+    free_slot_rows,
+    read_instant,
+    site_zone,
+)
 from planner.booking.errors import (
     IdempotencyConflict,
     InvalidDetails,
@@ -28,8 +37,12 @@ from planner.booking.manage_links import Links, manage_token, read_manage_token
 from planner.booking.views import AppointmentView
 from planner.models import Mode, Motif
 from web.controllers.booking_common import clock, links_for
+from web.errors import error_responses
 
 API_PREFIX = "/api/v1"
+#: On SQLite (WAL: readers never wait for writers) a slots read of up to this many rows runs on
+#: the event loop; bigger pages and other databases go to a worker thread.
+INLINE_SLOTS_LIMIT = 200
 
 
 class PatientIn(BaseModel):
@@ -151,15 +164,43 @@ def _parse_instant(value: str | None, name: str, tz: Any) -> dt.datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=tz)
 
 
-def _motif(db: Session, value: str | None) -> Motif | None:
+def _motif(db: Connection, value: str | None) -> MotifZone | None:
+    """The active motif given by id or code, with its site's zone (404 when there is none)."""
     if not value:
         return None
-    column = Motif.id if value.isdigit() else Motif.code
-    motif = db.execute(select(Motif).where(column == (int(value) if value.isdigit() else value),
-                                           col(Motif.active))).scalars().first()
-    if motif is None:
+    found = active_motif_zone(db, value)
+    if found is None:
         raise NotFoundException(f"No motif {value!r}.")
-    return motif
+    return found
+
+
+def _slots_response(engine: Engine, now: dt.datetime, motif: str | None, from_: str | None,
+                    to: str | None, mode: Mode | None, profession: str | None, clinician: int | None,
+                    limit: int) -> Response[SlotsOut]:
+    """The answer of ``GET /slots``, on a connection of its own (no per-request session)."""
+    with engine.connect() as db:
+        found = _motif(db, motif)
+        tz = found.timezone if found else site_zone(db, 1)
+        start = _parse_instant(from_, "from", tz) or now
+        end = _parse_instant(to, "to", tz) or start + dt.timedelta(days=7)
+        query = SlotQuery(motif_id=found.id if found else None, mode=mode, profession=profession,
+                          staff_id=clinician, start=start, end=end, limit=limit)
+        known = None  # the motif just read serves, unless other criteria may exclude it
+        if found and mode is None and profession is None:
+            known = [(found.id, found.min_notice_minutes, found.horizon_days)]
+        free = free_slot_rows(db, query, now, motifs=known)
+    # Plain dicts in the shape of SlotsOut, encoded by Litestar's msgspec encoder (building
+    # pydantic models cost more than the query). Slots share their times (one per clinician):
+    # each stored instant is converted once, and each clinician once.
+    rows = free.rows
+    local = {value: read_instant(value).astimezone(tz).isoformat()
+             for value in {row[1] for row in rows} | {row[2] for row in rows}}
+    who = {staff_id: {"id": staff_id, "name": name, "profession": job}
+           for staff_id, (name, job) in free.staff.items()}
+    slots = [{"id": slot_id, "start": local[starts_at], "end": local[ends_at], "motif_id": motif_id,
+              "mode": slot_mode, "clinician": who[staff_id]}
+             for slot_id, starts_at, ends_at, motif_id, staff_id, slot_mode in rows]
+    return Response({"timezone": tz.key, "slots": slots}, media_type=MediaType.JSON)
 
 
 class BookingApiController(Controller):
@@ -169,12 +210,12 @@ class BookingApiController(Controller):
     tags = ["booking"]
     exception_handlers = {ValidationException: validation_to_422}
 
-    @get("/ping", summary="Booking API liveness")
+    @get("/ping", summary="Booking API liveness", responses=error_responses(429))
     async def ping(self) -> dict[str, bool]:
         """Answer at once, touching nothing (load balancers; the booking benchmark's baseline)."""
         return {"ok": True}
 
-    @get("/motifs", sync_to_thread=True, summary="Appointment types")
+    @get("/motifs", sync_to_thread=True, summary="Appointment types", responses=error_responses(429))
     def motifs(self, db: Session) -> list[MotifOut]:
         """Every appointment type that patients can book."""
         rows = db.execute(select(Motif).where(col(Motif.active)).order_by(Motif.id)).scalars()
@@ -183,9 +224,9 @@ class BookingApiController(Controller):
                          min_notice_minutes=m.min_notice_minutes, horizon_days=m.horizon_days,
                          cancel_cutoff_minutes=m.cancel_cutoff_minutes, urgent=m.urgent) for m in rows]
 
-    @get("/slots", sync_to_thread=True, summary="Free slots")
-    def slots(
-        self, db: Session, state: State,
+    @get("/slots", summary="Free slots", responses=error_responses(404, 422, 429))
+    async def slots(
+        self, state: State,
         motif: Annotated[str | None, Parameter(description="Motif id or code.")] = None,
         from_: Annotated[str | None, Parameter(query="from", description="Start (date or date-time); "
                                                "default now.")] = None,
@@ -194,24 +235,16 @@ class BookingApiController(Controller):
         profession: Annotated[str | None, Parameter(description="e.g. general_practitioner.")] = None,
         clinician: Annotated[int | None, Parameter(description="Staff member id.")] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
-    ) -> SlotsOut:
+    ) -> Response[SlotsOut]:
         """Free slots by motif, mode, profession, clinician and period (minimum notice, horizon
         and bookings taken into account)."""
-        found = _motif(db, motif)
-        tz = site_zone(db, found.site_id) if found else site_zone(db, 1)
-        start = _parse_instant(from_, "from", tz) or clock(state)
-        end = _parse_instant(to, "to", tz) or start + dt.timedelta(days=7)
-        rows = free_slots(db, SlotQuery(motif_id=found.id if found else None, mode=mode,
-                                        profession=profession, staff_id=clinician, start=start,
-                                        end=end, limit=limit), clock(state))
-        return SlotsOut(timezone=tz.key, slots=[
-            SlotOut(id=s.id, start=s.local_start(tz).isoformat(), end=s.local_end(tz).isoformat(),
-                    motif_id=s.motif_id, mode=s.mode.value,
-                    clinician=ClinicianOut(id=s.staff_id, name=s.clinician, profession=s.profession))
-            for s in rows])
+        args = (state.engine, clock(state), motif, from_, to, mode, profession, clinician, limit)
+        if state.engine.dialect.name == "sqlite" and limit <= INLINE_SLOTS_LIMIT:
+            return _slots_response(*args)  # a short local read: cheaper than a thread hop
+        return await anyio.to_thread.run_sync(_slots_response, *args)
 
     @post("/bookings", sync_to_thread=True, status_code=201, summary="Book a slot",
-          responses=None)
+          responses=error_responses(404, 409, 422, 429))
     def create_booking(
         self, request: Request, state: State, data: BookingIn,
         idempotency_key: Annotated[str | None, Parameter(
@@ -250,7 +283,7 @@ class BookingApiController(Controller):
         return Response(_booking_out(result.view, links), status_code=201, headers=headers)
 
     @post("/bookings/{booking_id:int}/cancel", sync_to_thread=True, status_code=200,
-          summary="Cancel a booking")
+          summary="Cancel a booking", responses=error_responses(403, 404, 409, 422, 429))
     def cancel_booking(self, request: Request, state: State, booking_id: int,
                        data: CancelIn) -> BookingOut:
         """Cancel with the manage token, up to the motif's cancellation cut-off (409 after it)."""

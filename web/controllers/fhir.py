@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -15,11 +16,13 @@ import anyio
 from litestar import Request, Response, Router, get, post, route
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 
 from planner.fhir.api import RESOURCE_TYPES, Caller, FhirApi
 from planner.fhir.capability import RESOURCE_SCOPES, SEARCH_PARAMETERS
 from planner.fhir.errors import FhirError, operation_outcome
 from web.controllers.booking_common import links_for
+from web.errors import error_responses
 
 FHIR_JSON = "application/fhir+json"
 logger = logging.getLogger("creneau.fhir")
@@ -30,6 +33,18 @@ _TAGS = {"Practitioner": "FHIR directory", "PractitionerRole": "FHIR directory",
          "Appointment": "FHIR appointments", "Patient": "FHIR appointments"}
 _AUTH = " Needs `Authorization: Bearer <API token>` with the scope `{scope}`."
 _UNSUPPORTED = ["PUT", "PATCH", "DELETE"]
+
+
+@dataclass
+class OperationOutcomeBody:
+    """A FHIR OperationOutcome: every error of the FHIR API."""
+
+    resourceType: str  # noqa: N815 - FHIR's name
+    issue: list[dict[str, Any]]
+
+
+def _errors(*codes: int) -> dict[int, ResponseSpec]:
+    return error_responses(*codes, container=OperationOutcomeBody, media_type=FHIR_JSON)
 
 
 def fhir_response(content: dict[str, Any], status_code: int = 200,
@@ -71,7 +86,7 @@ def _software_version() -> str:
         return "0.0.0"
 
 
-@get("/metadata", sync_to_thread=True, tags=["FHIR"], summary="CapabilityStatement")
+@get("/metadata", sync_to_thread=True, tags=["FHIR"], summary="CapabilityStatement", media_type=FHIR_JSON)
 def metadata(request: Request, state: State) -> Response[dict[str, Any]]:
     """What this FHIR server supports: resources, interactions, search parameters, scopes."""
     return fhir_response(_api(state).metadata(_base(request), _software_version()))
@@ -81,7 +96,8 @@ def _read_handler(resource_type: str) -> Any:
     scope = RESOURCE_SCOPES[resource_type]
 
     @get(f"/{resource_type}/{{resource_id:str}}", sync_to_thread=True, tags=[_TAGS[resource_type]],
-         name=f"fhir-read-{resource_type}", summary=f"Read a {resource_type}",
+         name=f"fhir-read-{resource_type}", summary=f"Read a {resource_type}", media_type=FHIR_JSON,
+         responses=_errors(400, 401, 403, 404),
          description=f"Read one {resource_type} by id." + _AUTH.format(scope=scope))
     def read(request: Request, state: State, resource_id: str) -> Response[dict[str, Any]]:
         return fhir_response(_api(state).read(_caller(request), resource_type, resource_id))
@@ -94,7 +110,8 @@ def _search_handler(resource_type: str) -> Any:
 
     @get(f"/{resource_type}", sync_to_thread=True, tags=[_TAGS[resource_type]],
          include_in_schema=SEARCH_PARAMETERS[resource_type] is not None,
-         name=f"fhir-search-{resource_type}", summary=f"Search {resource_type}",
+         name=f"fhir-search-{resource_type}", summary=f"Search {resource_type}", media_type=FHIR_JSON,
+         responses=_errors(400, 401, 403),
          description=f"A searchset Bundle. Parameters: {params}, `_count`, `_offset`."
          + _AUTH.format(scope=RESOURCE_SCOPES[resource_type]))
     def search(request: Request, state: State) -> Response[dict[str, Any]]:
@@ -104,7 +121,10 @@ def _search_handler(resource_type: str) -> Any:
     return search
 
 
-@post("/Appointment", tags=["FHIR appointments"], summary="Book a Slot",
+@post("/Appointment", tags=["FHIR appointments"], summary="Book a Slot", media_type=FHIR_JSON,
+      responses={200: ResponseSpec(dict[str, Any], description="The booking made earlier with this "
+                                   "Idempotency-Key", media_type=FHIR_JSON, generate_examples=False),
+                 **_errors(400, 401, 403, 409, 422)},
       description="Body: an Appointment with one `slot` reference and a contained Patient (name, "
       "birthDate, telecom email and/or phone) as participant `#id`. 201 with the Appointment and a "
       "Location header; 409 when the slot is taken or not bookable. An `Idempotency-Key` header "

@@ -59,6 +59,7 @@ from telecon.rooms import EventKind, RoomState
 from telecon.tokens import JoinClaims, issue_token
 from telecon.tokens import Role as JoinRole
 from web.auth import identity_of, record_refusal, requires
+from web.errors import error_responses
 from web.i18n import N_, babel_locale, current_locale
 from web.i18n import gettext_ as _
 from web.templating import page
@@ -234,6 +235,10 @@ API_DESCRIPTION = (
 )
 
 
+#: The refusals of the signalling API (see :func:`to_http`), documented in the OpenAPI schema.
+API_ERRORS = error_responses(401, 403, 404, 409, 410, 413, 429)
+
+
 class VideoApiController(Controller):
     """Signalling of video consultations (plain HTTP, one complete offer and answer)."""
 
@@ -242,7 +247,7 @@ class VideoApiController(Controller):
     opt = {"csrf_exempt": True}
     request_max_body_size = MAX_BODY_BYTES
 
-    @post("/{room:str}/offer", summary="Join the call: send an offer, get the answer",
+    @post("/{room:str}/offer", responses=API_ERRORS, summary="Join the call: send an offer, get the answer",
           description=API_DESCRIPTION + " A patient who is not admitted yet gets 409 "
           "(`not_admitted`): they are checked in and wait for the `admitted` event.",
           status_code=200)
@@ -253,7 +258,7 @@ class VideoApiController(Controller):
         sdp = await _call(runtime.signalling.handle_offer(room, who.claims, data.sdp, data.type))
         return Answer(sdp=sdp)
 
-    @post("/{room:str}/echo", summary="Connection test: your media comes back to you",
+    @post("/{room:str}/echo", responses=API_ERRORS, summary="Connection test: your media comes back to you",
           description=API_DESCRIPTION, status_code=200)
     async def echo(self, request: Request, room: str, data: SessionDescription) -> Answer:
         """Answer a connection-test offer; the server sends the caller's media back."""
@@ -262,8 +267,8 @@ class VideoApiController(Controller):
         sdp = await _call(runtime.signalling.echo_offer(room, who.claims, data.sdp, data.type))
         return Answer(sdp=sdp)
 
-    @post("/{room:str}/check-in", summary="Enter the waiting room", description=API_DESCRIPTION,
-          status_code=200)
+    @post("/{room:str}/check-in", responses=API_ERRORS, summary="Enter the waiting room",
+          description=API_DESCRIPTION, status_code=200)
     async def check_in(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """Check in (idempotent); the clinician's waiting room shows the patient at once."""
         runtime = runtime_of(request)
@@ -271,7 +276,7 @@ class VideoApiController(Controller):
         await _call(runtime.signalling.check_in(room, who.claims))
         return status_of(runtime, who)
 
-    @post("/{room:str}/admit", summary="Admit the waiting patient (clinician only)",
+    @post("/{room:str}/admit", responses=API_ERRORS, summary="Admit the waiting patient (clinician only)",
           description=API_DESCRIPTION, status_code=200)
     async def admit(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """The clinician admits the patient side, who then sends an offer."""
@@ -280,8 +285,8 @@ class VideoApiController(Controller):
         await _call(runtime.signalling.admit(room, who.claims))
         return status_of(runtime, who)
 
-    @post("/{room:str}/leave", summary="Leave the consultation", description=API_DESCRIPTION,
-          status_code=200)
+    @post("/{room:str}/leave", responses=API_ERRORS, summary="Leave the consultation",
+          description=API_DESCRIPTION, status_code=200)
     async def leave(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """Close the caller's connections; a patient who comes back waits again."""
         runtime = runtime_of(request)
@@ -289,7 +294,7 @@ class VideoApiController(Controller):
         await _call(runtime.signalling.leave(room, who.claims))
         return status_of(runtime, who)
 
-    @post("/{room:str}/end", summary="End the consultation (clinician only)",
+    @post("/{room:str}/end", responses=API_ERRORS, summary="End the consultation (clinician only)",
           description=API_DESCRIPTION + " The appointment is marked attended.", status_code=200)
     async def end(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """End the call for everybody and mark the appointment attended."""
@@ -303,7 +308,7 @@ class VideoApiController(Controller):
             request_id=request.scope.get("state", {}).get("request_id", "")))
         return status_of(runtime, who)
 
-    @get("/{room:str}/events", summary="The caller's room events (server-sent events)",
+    @get("/{room:str}/events", responses=API_ERRORS, summary="The caller's room events (server-sent events)",
          description=API_DESCRIPTION + " First a `state` event, then `checked_in`, "
          "`clinician_joined`, `admitted`, `left`, `ended`, `cancelled` (JSON `{kind, role}`).")
     async def events(self, request: Request, room: str) -> ServerSentEvent:

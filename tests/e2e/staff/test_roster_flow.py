@@ -47,7 +47,7 @@ def test_manager_publishes_and_nurse_sees_the_shifts(server_url: str, browser, t
     assert "Optimal" in page.content()
 
     # pin Lucas Martin on a night on the third day, then re-solve
-    page.locator("a.cell-link").nth(2).click()
+    page.locator("a.cell-link[aria-label^=\"Lucas Martin,\"]").nth(2).click()
     page.get_by_label("Shift").select_option(label="N · Nuit")
     page.get_by_role("button", name="Pin", exact=True).click()
     assert page.locator(".pin-mark").count() >= 2  # legend + the cell
