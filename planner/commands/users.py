@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
-from planner.models import Role
+from planner.models import Role, UserAccount
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -106,10 +107,11 @@ def users_list() -> None:
         click.echo(f"{user.email}\t{user.role.value}\t{member.code if member else '-'}\t{totp}\t{state}")
 
 
-@users.command("disable")
-@click.argument("email")
-def users_disable(email: str) -> None:
-    """Disable the account EMAIL: it can no longer sign in and its sessions end now."""
+def _change_account(email: str, action: str, change: Callable[[UserAccount], None]) -> int:
+    """Apply ``change`` to the account, end its open sessions, audit ``action``.
+
+    Returns the number of sessions ended.
+    """
     from planner import audit
     from planner.auth.sessions import end_all_sessions
     from planner.database import session_scope
@@ -117,13 +119,21 @@ def users_disable(email: str) -> None:
     engine = _engine()
     with session_scope(engine) as session:
         user = _account(session, email)
-        user.active = False
+        change(user)
         session.add(user)
         session.flush()
         user_id = user.id or 0
         ended = end_all_sessions(session, user_id)
-    audit.record(engine, actor="cli", role="admin", action="account.disable", object_type="account",
+    audit.record(engine, actor="cli", role="admin", action=action, object_type="account",
                  object_id=user_id)
+    return ended
+
+
+@users.command("disable")
+@click.argument("email")
+def users_disable(email: str) -> None:
+    """Disable the account EMAIL: it can no longer sign in and its sessions end now."""
+    ended = _change_account(email, "account.disable", lambda user: setattr(user, "active", False))
     click.echo(f"Account {email} is disabled ({ended} open sessions ended).")
 
 
@@ -131,18 +141,5 @@ def users_disable(email: str) -> None:
 @click.argument("email")
 def users_reset_totp(email: str) -> None:
     """Forget the authenticator of EMAIL (lost phone): a new one is enrolled at the next sign-in."""
-    from planner import audit
-    from planner.auth.sessions import end_all_sessions
-    from planner.database import session_scope
-
-    engine = _engine()
-    with session_scope(engine) as session:
-        user = _account(session, email)
-        user.totp_secret = None
-        session.add(user)
-        session.flush()
-        user_id = user.id or 0
-        end_all_sessions(session, user_id)
-    audit.record(engine, actor="cli", role="admin", action="account.reset_totp",
-                 object_type="account", object_id=user_id)
+    _change_account(email, "account.reset_totp", lambda user: setattr(user, "totp_secret", None))
     click.echo(f"The authenticator of {email} is reset; they enrol a new one at their next sign-in.")

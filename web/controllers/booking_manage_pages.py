@@ -21,14 +21,14 @@ from web.controllers.booking_pages import FormData, week_context
 from web.templating import page
 
 
-def _appointment_id(request: Request, token: str) -> int:
+def appointment_id_of(request: Request, token: str) -> int:
     appointment_id = read_manage_token(links_for(request).key, token)
     if appointment_id is None:
         raise NotFoundException()
     return appointment_id
 
 
-def _view(db: Session, appointment_id: int) -> AppointmentView:
+def appointment_or_404(db: Session, appointment_id: int) -> AppointmentView:
     try:
         return appointment_view(db, appointment_id)
     except NotFound:
@@ -50,7 +50,7 @@ class ManageAppointmentController(Controller):
     def show(self, request: Request, db: Session, state: State, token: str,
              booked: bool = False, notice: str = "") -> Template:
         """The appointment, what can still be done, and whom to call after the cut-off."""
-        view = _view(db, _appointment_id(request, token))
+        view = appointment_or_404(db, appointment_id_of(request, token))
         now = clock(state)
         links = links_for(request)
         entry = waitlist.latest_entry(db, view.id)
@@ -62,7 +62,7 @@ class ManageAppointmentController(Controller):
     @get("/appointment.ics", sync_to_thread=True)
     def ics(self, request: Request, db: Session, token: str) -> Response[bytes]:
         """The appointment as a calendar file."""
-        view = _view(db, _appointment_id(request, token))
+        view = appointment_or_404(db, appointment_id_of(request, token))
         method = "PUBLISH" if view.active else "CANCEL"
         body = appointment_ics(view, method, links_for(request).manage_url(view.id))
         return Response(body.encode(), media_type="text/calendar; charset=utf-8",
@@ -71,7 +71,7 @@ class ManageAppointmentController(Controller):
     @post("/cancel", sync_to_thread=True)
     def cancel(self, request: Request, state: State, token: str) -> Redirect:
         """Cancel, then show the page again with the outcome."""
-        appointment_id = _appointment_id(request, token)
+        appointment_id = appointment_id_of(request, token)
         try:
             booking_service.cancel(state.engine, appointment_id, links=links_for(request),
                                    now=clock(state))
@@ -87,7 +87,7 @@ class ManageAppointmentController(Controller):
     def move_grid(self, request: Request, db: Session, state: State, token: str,
                   week: str | None = None, clinician: int | None = None) -> Template | Redirect:
         """Free slots of the same motif to move to."""
-        view = _view(db, _appointment_id(request, token))
+        view = appointment_or_404(db, appointment_id_of(request, token))
         now = clock(state)
         if not view.can_change(now):
             return _manage(token, "too_late")
@@ -102,7 +102,7 @@ class ManageAppointmentController(Controller):
     def move_confirm(self, request: Request, db: Session, state: State, token: str,
                      slot_id: int) -> Template:
         """Confirm the new time."""
-        view = _view(db, _appointment_id(request, token))
+        view = appointment_or_404(db, appointment_id_of(request, token))
         slot = db.get(Slot, slot_id)
         if slot is None or slot.motif_id != view.motif.id:
             raise NotFoundException()
@@ -114,7 +114,7 @@ class ManageAppointmentController(Controller):
     def move(self, request: Request, db: Session, state: State, token: str,
              slot_id: int) -> Template | Redirect:
         """Move the appointment; if the slot went meanwhile, say so."""
-        appointment_id = _appointment_id(request, token)
+        appointment_id = appointment_id_of(request, token)
         try:
             booking_service.move(state.engine, appointment_id, slot_id, links=links_for(request),
                                  now=clock(state))
@@ -125,7 +125,7 @@ class ManageAppointmentController(Controller):
         except NotFound:
             raise NotFoundException() from None
         except SlotUnavailable:
-            view = _view(db, appointment_id)
+            view = appointment_or_404(db, appointment_id)
             slot = db.get(Slot, slot_id)
             response = page("booking/move_confirm.html", view=view, slot=slot, token=token,
                             clinician=db.get(StaffMember, slot.staff_id) if slot else None,
@@ -137,7 +137,7 @@ class ManageAppointmentController(Controller):
     @post("/waitlist", sync_to_thread=True)
     def join_waitlist(self, request: Request, state: State, token: str, data: FormData) -> Redirect:
         """Ask to be told when an earlier slot opens (or stop asking)."""
-        appointment_id = _appointment_id(request, token)
+        appointment_id = appointment_id_of(request, token)
         if data.get("action") == "leave":
             waitlist.leave(state.engine, appointment_id)
             return _manage(token, "waitlist_left")
@@ -169,7 +169,7 @@ class WaitlistOfferController(Controller):
         """The offered time, and a button to take it."""
         entry_id, slot_id = self._offer(request, db, token)
         entry, slot = waitlist.offer_details(db, entry_id, slot_id)
-        view = _view(db, entry.appointment_id)
+        view = appointment_or_404(db, entry.appointment_id)
         tz = site_zone(db, view.motif.site_id)
         return page("booking/offer.html", view=view, slot=slot, token=token,
                     manage_token=manage_token(links_for(request).key, view.id),
@@ -185,7 +185,7 @@ class WaitlistOfferController(Controller):
             view = waitlist.accept_offer(state.engine, entry_id, slot_id, links=links, now=clock(state))
         except OfferUnavailable:
             entry, slot = waitlist.offer_details(db, entry_id, slot_id)
-            view = _view(db, entry.appointment_id)
+            view = appointment_or_404(db, entry.appointment_id)
             response = page("booking/offer.html", view=view, slot=slot, token=token,
                             manage_token=manage_token(links.key, view.id),
                             clinician=db.get(StaffMember, slot.staff_id),

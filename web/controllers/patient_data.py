@@ -20,13 +20,13 @@ from sqlmodel import Session
 
 from planner import audit
 from planner.booking.views import AppointmentView
-from planner.models import Patient, Role
+from planner.models import Role
 from planner.privacy.patient_bundle import patient_bundle
 from planner.privacy.patient_data import ERASED, UnknownPatient, export_patient
 from planner.privacy.rights import erase_on_request
 from web.auth import audit_sync, requires
 from web.controllers.booking_common import LocalFormat, base_url, clock, links_for
-from web.controllers.booking_manage_pages import _appointment_id, _view
+from web.controllers.booking_manage_pages import appointment_id_of, appointment_or_404
 from web.controllers.booking_pages import FormData
 from web.i18n import gettext_ as _
 from web.templating import page
@@ -81,7 +81,7 @@ class MyDataController(Controller):
     include_in_schema = False
 
     def _load(self, request: Request, db: Session, token: str) -> AppointmentView:
-        view = _view(db, _appointment_id(request, token))
+        view = appointment_or_404(db, appointment_id_of(request, token))
         if view.patient.given_name == ERASED:
             raise NotFoundException()
         return view
@@ -154,7 +154,7 @@ class StaffPatientDataController(Controller):
     def export(self, request: Request, db: Session, patient_id: int,
                format: str = "json") -> Response[bytes]:  # noqa: A002 - the query parameter's name
         """Download a patient's data (JSON or a FHIR Bundle); audited."""
-        if format not in FORMATS or db.get(Patient, patient_id) is None:
+        if format not in FORMATS:
             raise NotFoundException()
         try:
             exported = _export(db, patient_id, format, request)

@@ -8,6 +8,7 @@ is written to the audit trail.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -76,6 +77,20 @@ def _site(db: Session) -> Site:
 
 def _hours(minutes: int) -> str:
     return str(_decimal(f"{minutes / 60:g}"))
+
+
+def _save_form(request: Request, db: Session, data: dict[str, Any], row: Any, *,
+               save: Callable[..., Any], template: str, context: Callable[..., dict[str, Any]],
+               action: str, url: str) -> Template | Redirect:
+    """Create (``row`` is None) or update one settings row: refuse with field errors, or audit
+    the change and go back to the list."""
+    saved = save(db, _site(db).id or 0, data, row)
+    if not saved.ok:
+        db.rollback()
+        return _refused(template, saved.errors, context(db, row, _values(data)))
+    audit_sync(request, f"staff_admin.{action}_" + ("update" if row else "create"), action,
+               saved.row.id)
+    return see_other(f"{url}?saved=1")
 
 
 def _refused(template: str, problems: dict[str, FieldError], context: dict[str, Any]) -> Template:
@@ -217,14 +232,9 @@ class StaffAdminController(Controller):
 
     def _save_contract(self, request: Request, db: Session, data: dict[str, Any],
                        row: Any) -> Template | Redirect:
-        saved = svc.save_contract(db, _site(db).id or 0, data, row)
-        if not saved.ok:
-            db.rollback()
-            return _refused("staff/admin_contracts.html", saved.errors,
-                            self._contracts(db, row, _values(data)))
-        audit_sync(request, "staff_admin.contract_" + ("update" if row else "create"), "contract",
-                   saved.row.id)
-        return see_other("/staff/team/contracts?saved=1")
+        return _save_form(request, db, data, row, save=svc.save_contract,
+                          template="staff/admin_contracts.html", context=self._contracts,
+                          action="contract", url="/staff/team/contracts")
 
     # --- skills ---------------------------------------------------------------------------------
 
@@ -266,13 +276,9 @@ class StaffAdminController(Controller):
 
     def _save_skill(self, request: Request, db: Session, data: dict[str, Any],
                     row: Any) -> Template | Redirect:
-        saved = svc.save_skill(db, _site(db).id or 0, data, row)
-        if not saved.ok:
-            db.rollback()
-            return _refused("staff/admin_skills.html", saved.errors,
-                            self._skills(db, row, _values(data)))
-        audit_sync(request, "staff_admin.skill_" + ("update" if row else "create"), "skill", saved.row.id)
-        return see_other("/staff/team/skills?saved=1")
+        return _save_form(request, db, data, row, save=svc.save_skill,
+                          template="staff/admin_skills.html", context=self._skills,
+                          action="skill", url="/staff/team/skills")
 
     # --- shift types ----------------------------------------------------------------------------
 
@@ -311,14 +317,9 @@ class StaffAdminController(Controller):
 
     def _save_shift(self, request: Request, db: Session, data: dict[str, Any],
                     row: Any) -> Template | Redirect:
-        saved = svc.save_shift_type(db, _site(db).id or 0, data, row)
-        if not saved.ok:
-            db.rollback()
-            return _refused("staff/admin_shifts.html", saved.errors,
-                            self._shifts(db, row, _values(data)))
-        audit_sync(request, "staff_admin.shift_type_" + ("update" if row else "create"), "shift_type",
-                   saved.row.id)
-        return see_other("/staff/team/shifts?saved=1")
+        return _save_form(request, db, data, row, save=svc.save_shift_type,
+                          template="staff/admin_shifts.html", context=self._shifts,
+                          action="shift_type", url="/staff/team/shifts")
 
     # --- cover demand ---------------------------------------------------------------------------
 

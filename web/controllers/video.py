@@ -221,6 +221,15 @@ class RoomStatus:
     admitted: bool
 
 
+async def _room_action(request: Request, room: str, data: TokenBody | None,
+                       action: str) -> tuple[VideoRuntime, Participant]:
+    """Authenticate the caller of ``room`` and run one signalling ``action`` for them."""
+    runtime = runtime_of(request)
+    who = await participant(request, room, bearer_token(request, data.token if data else None))
+    await _call(getattr(runtime.signalling, action)(room, who.claims))
+    return runtime, who
+
+
 def status_of(runtime: VideoRuntime, who: Participant) -> RoomStatus:
     """The room's state as seen by ``who``."""
     room = runtime.signalling.rooms.get(who.room_id)
@@ -271,36 +280,28 @@ class VideoApiController(Controller):
           description=API_DESCRIPTION, status_code=200)
     async def check_in(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """Check in (idempotent); the clinician's waiting room shows the patient at once."""
-        runtime = runtime_of(request)
-        who = await participant(request, room, bearer_token(request, data.token if data else None))
-        await _call(runtime.signalling.check_in(room, who.claims))
+        runtime, who = await _room_action(request, room, data, "check_in")
         return status_of(runtime, who)
 
     @post("/{room:str}/admit", responses=API_ERRORS, summary="Admit the waiting patient (clinician only)",
           description=API_DESCRIPTION, status_code=200)
     async def admit(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """The clinician admits the patient side, who then sends an offer."""
-        runtime = runtime_of(request)
-        who = await participant(request, room, bearer_token(request, data.token if data else None))
-        await _call(runtime.signalling.admit(room, who.claims))
+        runtime, who = await _room_action(request, room, data, "admit")
         return status_of(runtime, who)
 
     @post("/{room:str}/leave", responses=API_ERRORS, summary="Leave the consultation",
           description=API_DESCRIPTION, status_code=200)
     async def leave(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """Close the caller's connections; a patient who comes back waits again."""
-        runtime = runtime_of(request)
-        who = await participant(request, room, bearer_token(request, data.token if data else None))
-        await _call(runtime.signalling.leave(room, who.claims))
+        runtime, who = await _room_action(request, room, data, "leave")
         return status_of(runtime, who)
 
     @post("/{room:str}/end", responses=API_ERRORS, summary="End the consultation (clinician only)",
           description=API_DESCRIPTION + " The appointment is marked attended.", status_code=200)
     async def end(self, request: Request, room: str, data: TokenBody | None = None) -> RoomStatus:
         """End the call for everybody and mark the appointment attended."""
-        runtime = runtime_of(request)
-        who = await participant(request, room, bearer_token(request, data.token if data else None))
-        await _call(runtime.signalling.end(room, who.claims))
+        runtime, who = await _room_action(request, room, data, "end")
         identity = identity_of(request)
         actor = identity.user.email if identity else f"clinician:{who.claims.person_id}"
         await _in_thread(request, lambda db: mark_attended(
