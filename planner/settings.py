@@ -156,6 +156,15 @@ class Settings(BaseSettings):
         default=1095, ge=0,
         description="Patients with no appointment for this many days are pseudonymised (0 = never).",
     )
+    maintenance_hour: int = Field(
+        default=3, ge=0, le=23,
+        description="Local hour from which the daily jobs (retention, clean-ups) run.",
+    )
+    maintenance_interval_seconds: float = Field(
+        default=300.0, ge=0, le=86400,
+        description="How often each web worker checks whether the daily jobs are due (0 = never: "
+        "run `creneau privacy retention` from cron instead).",
+    )
 
     @field_validator("database_url")
     @classmethod

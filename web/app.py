@@ -30,6 +30,7 @@ from web.booking_runtime import booking_middleware, start_mail_sender, stop_mail
 from web.controllers.roster_workspace import stop_roster_jobs
 from web.errors import http_error_handler
 from web.live import make_channels_plugin
+from web.maintenance_runtime import start_daily_jobs, stop_daily_jobs
 from web.middleware import add_security_headers, locale_middleware_factory
 from web.routes import ROUTE_HANDLERS
 from web.templating import build_environment, template_config
@@ -86,8 +87,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             description="Booking, rosters and video consultations of a Créneau health centre.",
             render_plugins=[ScalarRenderPlugin()],
         ),
-        on_startup=[name_the_centre, start_video, start_mail_sender],
-        on_shutdown=[stop_mail_sender, stop_roster_jobs, stop_video, engine.dispose],
+        on_startup=[name_the_centre, start_video, start_mail_sender, start_daily_jobs],
+        on_shutdown=[stop_daily_jobs, stop_mail_sender, stop_roster_jobs, stop_video, engine.dispose],
         state=State({"engine": engine, "settings": settings}),
         debug=settings.debug,
     )

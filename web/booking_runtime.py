@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 
@@ -15,6 +14,7 @@ from litestar.types import Middleware
 from planner.booking.mail.sender import SmtpConfig, mail_tick
 from planner.booking.manage_links import Links
 from planner.settings import Settings
+from web.background import start_task, stop_task
 
 logger = logging.getLogger("creneau.mail")
 RATE_LIMITED_PREFIX = "/api/v1/"
@@ -59,13 +59,9 @@ async def _run(app: Litestar) -> None:
 
 async def start_mail_sender(app: Litestar) -> None:
     """``on_startup``: start the background sender."""
-    app.state.mail_task = asyncio.get_running_loop().create_task(_run(app))
+    start_task(app, "mail_task", _run(app))
 
 
 async def stop_mail_sender(app: Litestar) -> None:
     """``on_shutdown``: stop it."""
-    task = app.state.get("mail_task")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_task(app, "mail_task")

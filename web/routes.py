@@ -15,14 +15,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
 from web.controllers.audit import AuditController  # noqa: E402
 from web.controllers.auth import AuthController  # noqa: E402
 from web.controllers.clinician_day import ClinicianDayController, WishesController  # noqa: E402
-from web.controllers.roster_workspace import (  # noqa: E402
-    CalendarFeedController,
-    RosterWorkspaceController,
-    ShiftColoursController,
-)
+from web.controllers.roster_workspace import RosterWorkspaceController, ShiftColoursController  # noqa: E402
 
 ROUTE_HANDLERS += [AuthController, RosterWorkspaceController, ShiftColoursController,
-                   CalendarFeedController, ClinicianDayController, WishesController, AuditController]
+                   ClinicianDayController, WishesController, AuditController]
 
 from web.controllers.agenda import AgendaController, CounterController  # noqa: E402
 from web.controllers.staff_admin import StaffAdminController  # noqa: E402
@@ -58,3 +54,9 @@ from web.controllers.patient_data import (  # noqa: E402
 )
 
 ROUTE_HANDLERS += [PrivacyController, MyDataController, StaffPatientDataController]
+
+# --- calendar feeds and the administrator's integrations page (issue 7) ---
+from web.controllers.calendar_feeds import CalendarFeedController, MyCalendarController  # noqa: E402
+from web.controllers.integrations import IntegrationsController  # noqa: E402
+
+ROUTE_HANDLERS += [CalendarFeedController, MyCalendarController, IntegrationsController]

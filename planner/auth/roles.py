@@ -19,9 +19,13 @@ SEES_OWN_PATIENTS = frozenset({Role.CLINICIAN, Role.NURSE})
 AGENDA_MANAGERS = frozenset({Role.SECRETARY, Role.PHARMACIST})
 #: Manage user accounts.
 ACCOUNT_ADMINS = frozenset({Role.ADMIN})
+#: Manage system integrations: API tokens, every calendar address, scheduled jobs.
+INTEGRATION_ADMINS = frozenset({Role.ADMIN})
 #: Enter their own leave and shift preferences.
 ENTERS_OWN_WISHES = frozenset({Role.CLINICIAN, Role.NURSE, Role.SECRETARY, Role.PHARMACIST,
                                Role.MANAGER})
+#: Subscribe to their own shifts and appointments from a calendar app.
+HAS_OWN_CALENDAR = ENTERS_OWN_WISHES
 
 
 def needs_second_factor(role: Role | str) -> bool:

@@ -12,6 +12,7 @@ from planner.models.booking import (
     Slot,
     WaitlistEntry,
 )
+from planner.models.calendar import CalendarFeed, FeedKind
 from planner.models.enums import (
     AppointmentStatus,
     LeaveKind,
@@ -23,6 +24,7 @@ from planner.models.enums import (
     WaitlistStatus,
 )
 from planner.models.mail import MailMessage
+from planner.models.maintenance import MaintenanceRun
 from planner.models.organisation import Room, Site
 from planner.models.rostering import (
     Assignment,
@@ -39,6 +41,9 @@ from planner.models.staff import Contract, Skill, StaffMember, StaffSkill, UserA
 __all__ = [
     "ACTIVE_STATUSES",
     "ApiToken",
+    "CalendarFeed",
+    "FeedKind",
+    "MaintenanceRun",
     "Appointment",
     "AppointmentStatus",
     "Assignment",

@@ -112,6 +112,13 @@ CLASSIFICATION: dict[str, dict[str, DataClass]] = {
         "id": O, "name": O, "token_hash": S, "scopes": O, "created_at": O, "revoked_at": O,
         "last_used_at": O,
     },
+    "calendarfeed": {
+        "id": O, "staff_id": O, "kind": O, "token_hash": S, "created_at": O, "created_by": O,
+        "revoked_at": O, "revoked_by": O, "last_used_at": O,
+    },
+    "maintenancerun": {
+        "id": O, "job": O, "day": O, "started_at": O, "finished_at": O, "ok": O, "detail": O,
+    },
     "auditevent": {
         "id": O, "at": O, "actor": I, "role": O, "action": O, "object_type": O, "object_id": O,
         "outcome": O, "request_id": O, "prev_hash": O, "hash": O,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
-import hmac
 import io
 from zoneinfo import ZoneInfo
 
@@ -41,11 +39,6 @@ def roster_csv(db: Session, roster: Roster) -> str:
         writer.writerow([a.day.isoformat(), member.code, member.display_name, shift.code, shift.name,
                          start.isoformat(timespec="minutes"), end.isoformat(timespec="minutes")])
     return out.getvalue()
-
-
-def feed_token(key: bytes, staff_id: int) -> str:
-    """The secret part of a staff member's calendar address (calendar apps cannot sign in)."""
-    return hmac.new(key, f"ical:{staff_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def staff_ical(db: Session, member: StaffMember, first: dt.date, last: dt.date) -> bytes:

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from planner.auth.roles import ROSTER_MANAGERS
 from planner.demo import period_start
-from planner.models import Roster, RosterStatus, Site, StaffMember
+from planner.models import Roster, RosterStatus, Site
 from planner.rostering import exports, service
 from planner.rostering.service import JobRegistry, ProgressEvent, RosterError, RosterJob
 from web.auth import audit_sync, requires, see_other
@@ -155,12 +155,10 @@ class RosterWorkspaceController(Controller):
             Roster.days == roster.days).order_by(col(Roster.version))).all()
         edit_staff = request.query_params.get("staff")
         edit_day = request.query_params.get("day")
-        key = request.app.state.settings.signing_key()
         return page("staff/roster.html", section="roster", view=view, roster=roster,
                     versions=versions, solving=roster.solver_status not in FINISHED,
                     edit_staff=int(edit_staff) if edit_staff and edit_staff.isdigit() else None,
                     edit_day=edit_day or "", error=request.query_params.get("error", ""),
-                    feed_tokens={m.id: exports.feed_token(key, m.id or 0) for m in view.staff},
                     time_limit=_limits(request.app).get(roster_id))
 
     @get("/{roster_id:int}/progress")
@@ -311,30 +309,3 @@ class ShiftColoursController(Controller):
             lines.append(f".shift-{shift.id} {{ background: {colour}; color: #fff; }}")
             lines.append(f".shift-dot-{shift.id} {{ background: {colour}; }}")
         return Response("\n".join(lines) + "\n", media_type="text/css; charset=utf-8")
-
-
-class CalendarFeedController(Controller):
-    """Per-staff iCalendar feeds (a secret address: calendar apps cannot sign in)."""
-
-    path = "/staff/calendar"
-    include_in_schema = False
-
-    @get("/{feed_name:str}", sync_to_thread=True)
-    def feed(self, request: Request, db: Session, feed_name: str, token: str = "") -> Response[bytes]:
-        """The published shifts of one staff member (``<staff id>.ics``), 4 weeks back to 12 ahead."""
-        import hmac
-
-        number = feed_name.removesuffix(".ics")
-        if not feed_name.endswith(".ics") or not number.isdigit() or len(number) > 12:
-            raise NotFoundException("No such calendar.")
-        staff_id = int(number)
-
-        expected = exports.feed_token(request.app.state.settings.signing_key(), staff_id)
-        member = db.get(StaffMember, staff_id)
-        if member is None or not hmac.compare_digest(token, expected):
-            audit_sync(request, "calendar_export", "staff", staff_id, outcome="refused")
-            raise PermissionDeniedException("Wrong calendar address.")
-        today = dt.date.today()
-        body = exports.staff_ical(db, member, today - dt.timedelta(days=28), today + dt.timedelta(days=84))
-        audit_sync(request, "calendar_export", "staff", staff_id)
-        return Response(body, media_type="text/calendar; charset=utf-8")

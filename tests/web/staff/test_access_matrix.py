@@ -15,11 +15,13 @@ from litestar.testing import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from planner import calendar_feeds
 from planner.booking.manage_links import manage_token
 from planner.demo import period_start
 from planner.models import (
     Appointment,
     ConsultationSession,
+    FeedKind,
     Leave,
     Mode,
     Motif,
@@ -32,7 +34,7 @@ from planner.models import (
     UserAccount,
 )
 from planner.passwords import hash_password
-from planner.rostering import exports, service
+from planner.rostering import service
 from tests.conftest import DEMO_TODAY
 from tests.web.staff.helpers import PASSWORD, book_some, csrf_of, email_of, sign_in
 
@@ -89,6 +91,7 @@ class World:
     contract_id: int
     skill_id: int
     shift_type_id: int
+    other_feed_id: int  # a calendar address of the other clinician
 
 
 def _video_appointment(db: Session, code: str, booked_by: int | None, day: dt.date) -> int:
@@ -149,18 +152,19 @@ def build_world(engine: Engine) -> World:
         contract_id = staff_admin.contracts_of_site(db, site.id)[0].id
         skill_id = staff_admin.skills_of_site(db, site.id)[0].id
         shift_type_id = staff_admin.shift_types_of_site(db, site.id)[0].id
-        ids = (roster.id, morel.id, lefevre.id, leave.id, published.id)
+        other_feed, _secret = calendar_feeds.create_feed(db, lefevre, FeedKind.APPOINTMENTS, None)
+        db.commit()
+        ids = (roster.id, morel.id, lefevre.id, leave.id, published.id, other_feed.id)
     emails["clinician"] = email_of(engine, "MOREL")
     mine = book_some(engine, "MOREL", monday + dt.timedelta(days=7), 1)[0]
     others = book_some(engine, "LEFEVRE", monday + dt.timedelta(days=8), 1)[0]
     return World(engine, emails, ids[0], ids[4], mine, others, video_mine, video_others, ids[1], ids[2],
-                 ids[3], contract_id, skill_id, shift_type_id)
+                 ids[3], contract_id, skill_id, shift_type_id, ids[5])
 
 
 def cells(w: World) -> list[Cell]:  # noqa: PLR0915 - one table
     """The matrix: (method, route, url) × role → status. Order matters only for side effects."""
     r = w.roster_id
-    feed = exports.feed_token(KEY, w.staff_id)
     manage_mine, manage_other = manage_token(KEY, w.mine), manage_token(KEY, w.others) + "x"
     roster_post = only("manager", ok=SEE_OTHER)
     team_get, team_refused = only("manager"), only("manager", ok=UNPROCESSABLE)
@@ -176,11 +180,19 @@ def cells(w: World) -> list[Cell]:  # noqa: PLR0915 - one table
         Cell("POST", "/staff/signin/code", "/staff/signin/code",
              only("manager", "admin", ok=UNAUTH, denied=BAD), data={"code": "000000"}),
         Cell("GET", "/staff/shift-colours.css", "/staff/shift-colours.css", everyone(OK)),
-        # --- calendar feed: a secret address per person (calendar apps cannot sign in) ---
-        Cell("GET", "/staff/calendar/{feed_name:str}", f"/staff/calendar/{w.staff_id}.ics?token={feed}",
-             everyone(OK)),
-        Cell("GET", "/staff/calendar/{feed_name:str}",
-             f"/staff/calendar/{w.other_staff_id}.ics?token={feed}", everyone(FORBIDDEN), label="other"),
+        # --- calendar feeds: one's own addresses; the administrator sees and revokes all ---
+        Cell("GET", "/staff/calendar", "/staff/calendar", only(*wishes)),
+        Cell("POST", "/staff/calendar/new", "/staff/calendar/new", only(*wishes, ok=UNPROCESSABLE),
+             data={"kind": "bogus"}),
+        Cell("POST", "/staff/calendar/{feed_id:int}/revoke", f"/staff/calendar/{w.other_feed_id}/revoke",
+             only(), label="other"),
+        Cell("GET", "/staff/integrations", "/staff/integrations", only("admin")),
+        Cell("POST", "/staff/integrations/tokens", "/staff/integrations/tokens",
+             only("admin", ok=UNPROCESSABLE), data={"name": ""}),
+        Cell("POST", "/staff/integrations/tokens/{token_id:int}/revoke",
+             "/staff/integrations/tokens/987654/revoke", only("admin", ok=NOT_FOUND)),
+        Cell("POST", "/staff/integrations/feeds/{feed_id:int}/revoke",
+             "/staff/integrations/feeds/987654/revoke", only("admin", ok=NOT_FOUND)),
         # --- roster workspace (managers) ---
         Cell("GET", "/staff/roster", "/staff/roster", only("manager")),
         Cell("GET", "/staff/roster/{roster_id:int}", f"/staff/roster/{r}", only("manager")),
