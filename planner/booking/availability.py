@@ -158,6 +158,29 @@ class FreeSlotRows:
     staff: dict[int, tuple[str, str]]
 
 
+class _Window(NamedTuple):
+    motif_id: int
+    min_notice: int
+    horizon: int
+    earliest: dt.datetime
+    latest: dt.datetime
+
+
+def _windows(raw: _Raw, query: SlotQuery, now: dt.datetime,
+             motifs: list[tuple[int, int, int]] | None) -> list[_Window]:
+    """Each matching motif's booking window at ``now``, narrowed to the query's period."""
+    windows = []
+    for motif_id, min_notice, horizon in _motif_rows(raw, query) if motifs is None else motifs:
+        earliest = now + dt.timedelta(minutes=min_notice)
+        latest = now + dt.timedelta(days=horizon)
+        if query.start is not None:
+            earliest = max(earliest, query.start)
+        if query.end is not None:
+            latest = min(latest, query.end)
+        windows.append(_Window(motif_id, min_notice, horizon, earliest, latest))
+    return windows
+
+
 def free_slot_rows(db: Session | Connection, query: SlotQuery, now: dt.datetime,
                    motifs: list[tuple[int, int, int]] | None = None) -> FreeSlotRows:
     """Free slots matching ``query``, earliest first, unconverted (see :func:`free_slots`).
@@ -167,16 +190,10 @@ def free_slot_rows(db: Session | Connection, query: SlotQuery, now: dt.datetime,
     """
     raw = _Raw(db)
     windows, params = [], []
-    for motif_id, min_notice, horizon in _motif_rows(raw, query) if motifs is None else motifs:
-        earliest = now + dt.timedelta(minutes=min_notice)
-        latest = now + dt.timedelta(days=horizon)
-        if query.start is not None:
-            earliest = max(earliest, query.start)
-        if query.end is not None:
-            latest = min(latest, query.end)
-        if earliest < latest:
+    for window in _windows(raw, query, now, motifs):
+        if window.earliest < window.latest:
             windows.append(_WINDOW_SQL)
-            params += [motif_id, raw.instant(earliest), raw.instant(latest)]
+            params += [window.motif_id, raw.instant(window.earliest), raw.instant(window.latest)]
     if not windows:
         return FreeSlotRows([], {})
     params.append(raw.instant(now))
@@ -195,6 +212,51 @@ def free_slot_rows(db: Session | Connection, query: SlotQuery, now: dt.datetime,
     staff = {row[0]: (" ".join(filter(None, row[1:4])), row[4])
              for row in raw.rows(_STAFF_SQL.format(", ".join("?" * len(staff_ids))), staff_ids)}
     return FreeSlotRows(rows, staff)
+
+
+#: "No change foreseen": the answer holds until the data change.
+FOREVER = dt.datetime.max.replace(tzinfo=dt.UTC)
+_NEXT_START_SQL = ("SELECT slot.starts_at FROM slot WHERE slot.motif_id = ? AND slot.starts_at >= ? "
+                   "ORDER BY slot.starts_at LIMIT 1")
+_NEXT_RELEASE_SQL = ("SELECT MIN(slot.held_until) FROM slot WHERE slot.motif_id = ? "
+                     "AND slot.starts_at >= ? AND slot.starts_at {upper} ? AND slot.held_until > ?")
+
+
+def free_slots_stable_until(db: Session | Connection, query: SlotQuery, now: dt.datetime,
+                            found: FreeSlotRows, motifs: list[tuple[int, int, int]] | None = None,
+                            *, end_follows_now: bool = False) -> dt.datetime:
+    """Until when ``found`` (the answer of :func:`free_slot_rows` at ``now``) stays the answer
+    while the data do not change: time alone changes it when a listed slot falls within the
+    minimum notice, when the horizon (or a period that follows "now") reaches a further slot, or
+    when a held slot is released. The instant returned is never later than the first of these
+    (it may be earlier). ``end_follows_now``: the query's end was computed from ``now`` (no
+    ``to``) and moves with it; a start that follows ``now`` only takes listed slots away, which
+    the minimum notice's bound already covers.
+    """
+    raw = _Raw(db)
+    windows = _windows(raw, query, now, motifs)
+    notice = {window.motif_id: dt.timedelta(minutes=window.min_notice) for window in windows}
+    until = FOREVER
+    rows = found.rows
+    for row in rows:  # a listed slot goes when "now + notice" (or "now") passes its start
+        until = min(until, read_instant(row[1]) - notice[row[3]])
+    full = len(rows) >= query.limit
+    for window in windows:
+        follows = end_follows_now or query.end is None or now + dt.timedelta(days=window.horizon) < query.end
+        if follows and not full:  # the end moves (at most as fast as "now"): the next slot comes in
+            later = raw.rows(_NEXT_START_SQL, [window.motif_id, raw.instant(window.latest)])
+            if later:
+                until = min(until, now + (read_instant(later[0][0]) - window.latest))
+        if window.earliest >= window.latest:
+            continue
+        # A held slot comes in at its release (when it would be listed: before the last of a full page).
+        upper, bound = ("<=", read_instant(rows[-1][1])) if full else ("<", window.latest)
+        released = raw.rows(_NEXT_RELEASE_SQL.format(upper=upper), [
+            window.motif_id, raw.instant(window.earliest), raw.instant(min(bound, window.latest)),
+            raw.instant(now)])
+        if released and released[0][0] is not None:
+            until = min(until, read_instant(released[0][0]))
+    return until
 
 
 def free_slots(db: Session | Connection, query: SlotQuery, now: dt.datetime) -> list[FreeSlot]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import BigInteger, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from planner.models.enums import AppointmentStatus, Mode, Profession, WaitlistStatus
@@ -130,3 +130,18 @@ class WaitlistEntry(SQLModel, table=True):
     offered_slot_id: int | None = Field(default=None, foreign_key="slot.id")
     offer_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BookingGeneration(SQLModel, table=True):
+    """A counter that database triggers bump at each committed change of what free slots are
+    made of (appointments, slots, motifs, sites, staff): the key that keeps cached free-slot
+    answers fresh, whoever writes (this app, another process, raw SQL). One row, ``id`` 1.
+
+    The triggers live in migration 0007 (:mod:`planner.booking.answer_cache` reads them); the row
+    is created on first use, so a freshly migrated database stays empty (backups restore into it).
+    """
+
+    __tablename__ = "booking_generation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)

@@ -108,6 +108,7 @@ CLASSIFICATION: dict[str, dict[str, DataClass]] = {
         "id": O, "patient_id": O, "motif_id": H, "appointment_id": O, "wanted_before": O,
         "status": O, "offered_slot_id": O, "offer_expires_at": O, "created_at": O,
     },
+    "booking_generation": {"id": O, "value": O},
     "apitoken": {
         "id": O, "name": O, "token_hash": S, "scopes": O, "created_at": O, "revoked_at": O,
         "last_used_at": O,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import anyio
+import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
@@ -16,11 +17,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
 from planner.booking import booking as booking_service
+from planner.booking.answer_cache import AnswerCache
 from planner.booking.availability import (
     MotifZone,
     SlotQuery,
     active_motif_zone,
     free_slot_rows,
+    free_slots_stable_until,
     read_instant,
     site_zone,
 )
@@ -174,24 +177,23 @@ def _motif(db: Connection, value: str | None) -> MotifZone | None:
     return found
 
 
-def _slots_response(engine: Engine, now: dt.datetime, motif: str | None, from_: str | None,
-                    to: str | None, mode: Mode | None, profession: str | None, clinician: int | None,
-                    limit: int) -> Response[SlotsOut]:
-    """The answer of ``GET /slots``, on a connection of its own (no per-request session)."""
-    with engine.connect() as db:
-        found = _motif(db, motif)
-        tz = found.timezone if found else site_zone(db, 1)
-        start = _parse_instant(from_, "from", tz) or now
-        end = _parse_instant(to, "to", tz) or start + dt.timedelta(days=7)
-        query = SlotQuery(motif_id=found.id if found else None, mode=mode, profession=profession,
-                          staff_id=clinician, start=start, end=end, limit=limit)
-        known = None  # the motif just read serves, unless other criteria may exclude it
-        if found and mode is None and profession is None:
-            known = [(found.id, found.min_notice_minutes, found.horizon_days)]
-        free = free_slot_rows(db, query, now, motifs=known)
-    # Plain dicts in the shape of SlotsOut, encoded by Litestar's msgspec encoder (building
-    # pydantic models cost more than the query). Slots share their times (one per clinician):
-    # each stored instant is converted once, and each clinician once.
+def _slots_body(db: Connection, now: dt.datetime, motif: str | None, from_: str | None, to: str | None,
+                mode: Mode | None, profession: str | None, clinician: int | None,
+                limit: int) -> tuple[bytes, dt.datetime]:
+    """The answer of ``GET /slots`` as JSON, and until when it holds if the data do not change."""
+    found = _motif(db, motif)
+    tz = found.timezone if found else site_zone(db, 1)
+    start = _parse_instant(from_, "from", tz) or now
+    end = _parse_instant(to, "to", tz) or start + dt.timedelta(days=7)
+    query = SlotQuery(motif_id=found.id if found else None, mode=mode, profession=profession,
+                      staff_id=clinician, start=start, end=end, limit=limit)
+    known = None  # the motif just read serves, unless other criteria may exclude it
+    if found and mode is None and profession is None:
+        known = [(found.id, found.min_notice_minutes, found.horizon_days)]
+    free = free_slot_rows(db, query, now, motifs=known)
+    until = free_slots_stable_until(db, query, now, free, motifs=known, end_follows_now=not to)
+    # Encoded once here (the answer is cached): plain dicts in the shape of SlotsOut. Slots share
+    # their times (one per clinician): each stored instant is converted once, and each clinician once.
     rows = free.rows
     local = {value: read_instant(value).astimezone(tz).isoformat()
              for value in {row[1] for row in rows} | {row[2] for row in rows}}
@@ -200,7 +202,38 @@ def _slots_response(engine: Engine, now: dt.datetime, motif: str | None, from_: 
     slots = [{"id": slot_id, "start": local[starts_at], "end": local[ends_at], "motif_id": motif_id,
               "mode": slot_mode, "clinician": who[staff_id]}
              for slot_id, starts_at, ends_at, motif_id, staff_id, slot_mode in rows]
-    return Response({"timezone": tz.key, "slots": slots}, media_type=MediaType.JSON)
+    return msgspec.json.encode({"timezone": tz.key, "slots": slots}), until
+
+
+def _slots_answer(engine: Engine, cache: AnswerCache, now: dt.datetime, params: tuple,
+                  local: bool) -> bytes:
+    """The answer of ``GET /slots`` from the cache when it is still right, else from the database.
+
+    The database's booking generation is read first, then (on a miss) the data: an answer is
+    never older than the generation it is kept under. ``local``: on the event loop, on SQLite,
+    where the cache reads the generation on a connection of its own.
+    """
+    if local:
+        generation = cache.local_generation()
+        body = cache.get(params, generation, now)
+        if body is not None:
+            return body
+    with engine.connect() as db:
+        if not local:
+            generation = cache.generation_on(db.connection.dbapi_connection)
+            body = cache.get(params, generation, now)
+            if body is not None:
+                return body
+        body, until = _slots_body(db, now, *params)
+    cache.put(params, generation, now, until, body)
+    return body
+
+
+def _slots_cache(state: State) -> AnswerCache:
+    cache = state.get("slots_cache")
+    if cache is None:
+        cache = state.slots_cache = AnswerCache(state.engine)
+    return cache
 
 
 class BookingApiController(Controller):
@@ -238,10 +271,15 @@ class BookingApiController(Controller):
     ) -> Response[SlotsOut]:
         """Free slots by motif, mode, profession, clinician and period (minimum notice, horizon
         and bookings taken into account)."""
-        args = (state.engine, clock(state), motif, from_, to, mode, profession, clinician, limit)
-        if state.engine.dialect.name == "sqlite" and limit <= INLINE_SLOTS_LIMIT:
-            return _slots_response(*args)  # a short local read: cheaper than a thread hop
-        return await anyio.to_thread.run_sync(_slots_response, *args)
+        engine = state.engine
+        params = (motif, from_, to, mode, profession, clinician, limit)
+        if engine.dialect.name == "sqlite" and limit <= INLINE_SLOTS_LIMIT:
+            # a short local read (a cache hit, mostly): cheaper than a thread hop
+            body = _slots_answer(engine, _slots_cache(state), clock(state), params, True)
+        else:
+            body = await anyio.to_thread.run_sync(_slots_answer, engine, _slots_cache(state),
+                                                  clock(state), params, False)
+        return Response(body, media_type=MediaType.JSON)
 
     @post("/bookings", sync_to_thread=True, status_code=201, summary="Book a slot",
           responses=error_responses(404, 409, 422, 429))

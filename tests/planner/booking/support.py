@@ -45,6 +45,14 @@ def load_demo_with_slots(engine: Engine, today: dt.date = DEMO_TODAY, days: int 
                        today + dt.timedelta(days=days))
 
 
+def demo_slots_engine(database_url: str, days: int) -> Iterator[Engine]:
+    """An engine on the demo centre with ``days`` days of slots (for a fixture to yield from)."""
+    engine = make_engine(database_url)
+    load_demo_with_slots(engine, days=days)
+    yield engine
+    engine.dispose()
+
+
 _TEMPLATE: dict[str, Path] = {}
 
 
