@@ -59,6 +59,7 @@ class Level:
         self.seconds, self.max_requests = seconds, max_requests
         self.lock = threading.Lock()
         self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}
         self.statuses: dict[str, int] = {}
         self.errors: list[str] = []
         self.created = 0
@@ -120,6 +121,7 @@ class Level:
             expected = {201, 409} if kind == "book" else {200}
             with self.lock:
                 self.latencies.append(elapsed)
+                self.by_kind.setdefault(kind, []).append(elapsed)
                 key = f"{kind} {status}"
                 self.statuses[key] = self.statuses.get(key, 0) + 1
                 if status == 201:
@@ -148,7 +150,11 @@ class Level:
                 "p99_ms": round(_percentile(self.latencies, 0.99) * 1000, 1),
                 "created": self.created, "conflicts": self.statuses.get("book 409", 0),
                 "errors": len(self.errors), "error_samples": sorted(set(self.errors))[:5],
-                "statuses": self.statuses}
+                "statuses": self.statuses,
+                "by_kind": {kind: {"requests": len(samples),
+                                   "p50_ms": round(_percentile(samples, 0.50) * 1000, 1),
+                                   "p99_ms": round(_percentile(samples, 0.99) * 1000, 1)}
+                            for kind, samples in sorted(self.by_kind.items())}}
 
 
 def _reachable(admin_url: str, redis_url: str) -> str | None:
@@ -316,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     for row in results:
         print(f"{row['clients']:>7} {row['requests']:>9} {row['rps']:>8} {row['p50_ms']:>8} "
               f"{row['p99_ms']:>8} {row['created']:>5} {row['conflicts']:>5} {row['errors']:>6}")
+    print("per request kind (p50 / p99 ms): " + "; ".join(
+        f"{row['clients']} clients " + ", ".join(f"{kind} {k['p50_ms']}/{k['p99_ms']}"
+                                                 for kind, k in row["by_kind"].items())
+        for row in results))
     print(f"database after: {check['slots_with_two_active']} slot(s) with two active appointments; "
           f"{check['active_created']} active appointments created for {check['created_201']} answers 201")
     top = results[-1] if results else {"errors": 0}

@@ -59,10 +59,17 @@ class LocalFormat:
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
+        # One page formats the same instants many times (clinicians share start times): once each.
+        self._times: dict[dt.datetime, str] = {}
+        self._longs: dict[dt.datetime, str] = {}
 
     def time(self, instant: dt.datetime) -> str:
         """E.g. 08:30."""
-        return format_time(instant.astimezone(self.tz).time(), "HH:mm", locale=babel_locale())
+        text = self._times.get(instant)
+        if text is None:
+            text = self._times[instant] = format_time(instant.astimezone(self.tz).time(), "HH:mm",
+                                                      locale=babel_locale())
+        return text
 
     def day(self, day: dt.date) -> str:
         """E.g. lun. 23 nov."""
@@ -83,7 +90,11 @@ class LocalFormat:
 
     def long(self, instant: dt.datetime) -> str:
         """E.g. lundi 23 novembre 2026, 08:30."""
-        return _("%(day)s at %(time)s", day=self.long_day(instant), time=self.time(instant))
+        text = self._longs.get(instant)
+        if text is None:
+            text = self._longs[instant] = _("%(day)s at %(time)s", day=self.long_day(instant),
+                                            time=self.time(instant))
+        return text
 
     def iso(self, instant: dt.datetime) -> str:
         """ISO 8601 with the site's offset."""
