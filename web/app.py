@@ -26,7 +26,7 @@ from web.auth import (
     signin_required_handler,
     staff_session_middleware,
 )
-from web.booking_runtime import booking_middleware, start_mail_sender, stop_mail_sender
+from web.booking_runtime import booking_middleware, booking_stores, start_mail_sender, stop_mail_sender
 from web.controllers.roster_workspace import stop_roster_jobs
 from web.errors import http_error_handler
 from web.live import make_channels_plugin
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         exception_handlers={Exception: http_error_handler, SignInRequired: signin_required_handler},
         guards=[csrf_guard],
         plugins=[make_channels_plugin(settings)],
+        stores=booking_stores(settings),
         openapi_config=OpenAPIConfig(
             title="Créneau API", version=_version(), path="/schema",
             description="Booking, rosters and video consultations of a Créneau health centre.",

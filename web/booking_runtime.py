@@ -9,6 +9,7 @@ import logging
 import anyio
 from litestar import Litestar, Request
 from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.stores.base import Store
 from litestar.types import Middleware
 
 from planner.booking.mail.sender import SmtpConfig, mail_tick
@@ -29,8 +30,22 @@ def booking_middleware(settings: Settings) -> list[Middleware]:
         return request.url.path.startswith(RATE_LIMITED_PREFIX)
 
     config = RateLimitConfig(rate_limit=("minute", settings.rate_limit_api),
-                             check_throttle_handler=is_booking_api, store="booking_rate_limit")
+                             check_throttle_handler=is_booking_api, store=RATE_LIMIT_STORE)
     return [config.middleware]
+
+
+RATE_LIMIT_STORE = "booking_rate_limit"
+
+
+def booking_stores(settings: Settings) -> dict[str, Store]:
+    """With Redis (several workers), the rate limit counts in Redis so that the limit is per client,
+    not per client and worker; otherwise Litestar's default in-memory store."""
+    if settings.rate_limit_api <= 0 or settings.channels_backend != "redis" or not settings.redis_url:
+        return {}
+    from litestar.stores.redis import RedisStore
+
+    return {RATE_LIMIT_STORE: RedisStore.with_client(url=settings.redis_url,
+                                                     namespace="creneau_rate_limit")}
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:

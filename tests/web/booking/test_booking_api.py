@@ -89,6 +89,22 @@ def test_rate_limit_is_configurable(client_factory: Callable[..., TestClient]) -
         assert {client.get("/api/v1/motifs").status_code for _ in range(10)} == {200}
 
 
+def test_with_redis_the_rate_limit_counts_across_workers(client_factory: Callable[..., TestClient]) -> None:
+    import redis
+
+    from tests.support.redis_server import redis_url
+
+    url = redis_url()
+    with redis.Redis.from_url(url) as server:  # start from a clean count
+        for key in server.scan_iter("creneau_rate_limit*"):
+            server.delete(key)
+    shared = {"rate_limit_api": 3, "channels_backend": "redis", "redis_url": url}
+    with client_factory(**shared) as first, client_factory(**shared) as second:  # two workers
+        assert [first.get("/api/v1/motifs").status_code for _ in range(2)] == [200, 200]
+        assert [second.get("/api/v1/motifs").status_code for _ in range(2)] == [200, 429]
+        assert first.get("/api/v1/motifs").status_code == 429
+
+
 def test_the_api_is_documented_in_the_openapi_schema(booking_client: TestClient) -> None:
     schema = booking_client.get("/schema/openapi.json").json()
     paths = schema["paths"]
