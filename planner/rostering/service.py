@@ -32,9 +32,8 @@ from planner.models import (
 )
 from planner.models.types import utcnow
 from planner.rostering.problem_from_db import ProblemMap, build_problem, shift_team
+from planner.rostering.stop_requests import RUNNING, STOPPING, watch
 
-RUNNING = "running"
-STOPPING = "stopping"
 QUEUED = "queued"
 #: Rule name of stored explanations of an infeasible roster.
 CONFLICT = "conflict"
@@ -200,9 +199,14 @@ class RosterJob:
 
                     hint = cells_of(db, roster.parent_id, mapping)
             self._emit(ProgressEvent(self.roster_id, 0.0, None, None))
-            result = solver.RosterSolver(
-                problem, self.time_limit, workers=self.workers, seed=self.seed, hint=hint,
-                progress=self._progress, stop_event=self.stop_event).solve()
+            finished = threading.Event()
+            watch(self.engine, self.roster_id, self.stop_event, finished)  # a stop from another worker
+            try:
+                result = solver.RosterSolver(
+                    problem, self.time_limit, workers=self.workers, seed=self.seed, hint=hint,
+                    progress=self._progress, stop_event=self.stop_event).solve()
+            finally:
+                finished.set()
             self.result = result
             with Session(self.engine, expire_on_commit=False) as db:
                 roster = db.get(Roster, self.roster_id)

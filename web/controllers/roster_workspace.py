@@ -26,6 +26,7 @@ from planner.demo import period_start
 from planner.models import Roster, RosterStatus, Site
 from planner.rostering import exports, service
 from planner.rostering.service import JobRegistry, ProgressEvent, RosterError, RosterJob
+from planner.rostering.stop_requests import request_stop
 from web.auth import audit_sync, requires, see_other
 from web.i18n import gettext_ as _
 from web.live import ThreadPublisher
@@ -213,7 +214,8 @@ class RosterWorkspaceController(Controller):
     def stop(self, request: Request, db: Session, roster_id: int) -> Redirect:
         """Stop the solve; the best roster found so far is kept."""
         _roster(db, roster_id)
-        jobs_of(request.app).stop(roster_id)
+        if not jobs_of(request.app).stop(roster_id):  # not solving in this worker: maybe in another
+            request_stop(request.app.state.engine, roster_id)
         audit_sync(request, "roster_stop", "roster", roster_id)
         return see_other(f"/staff/roster/{roster_id}")
 
