@@ -60,6 +60,41 @@ class Context:
     explain: bool = False
     guards: dict[Guard, cp_model.IntVar] = field(default_factory=dict)
     _weekend: dict[tuple[int, int], Lit] = field(default_factory=dict)
+    _changes: dict[int, tuple[list[Lit], list[Lit]]] = field(default_factory=dict)
+
+    def changes(self, s: int) -> tuple[list[Lit], list[Lit]]:
+        """``(up, down)`` over :meth:`Variables.seq` of staff s, shared by the stretch rules.
+
+        ``up[k]`` is "a block of working days starts at index k" (works on k, not on k-1) and
+        ``down[k]`` "a block of days off starts at k"; index 0 holds 0 (what came before the
+        known sequence is unknown). Both are defined by ``seq[k] - seq[k-1] = up[k] - down[k]``
+        and ``up[k] + down[k] <= 1`` (the start/stop variables of unit commitment, whose
+        minimum up/down-time inequalities give a much tighter LP than clauses).
+        """
+        if s not in self._changes:
+            seq, _ = self.vars.seq(s)
+            up: list[Lit] = [0]
+            down: list[Lit] = [0]
+            for k in range(1, len(seq)):
+                a, b = seq[k - 1], seq[k]
+                if isinstance(a, int) and isinstance(b, int):
+                    up.append(int(b > a))
+                    down.append(int(a > b))
+                elif isinstance(a, int):
+                    up.append(0 if a else b)
+                    down.append(neg(b) if a else 0)
+                elif isinstance(b, int):
+                    up.append(neg(a) if b else 0)
+                    down.append(0 if b else a)
+                else:
+                    u = self.model.new_bool_var(f"up[{s},{k}]")
+                    w = self.model.new_bool_var(f"down[{s},{k}]")
+                    self.model.add(b - a == u - w)
+                    self.model.add_at_most_one([u, w])
+                    up.append(u)
+                    down.append(w)
+            self._changes[s] = (up, down)
+        return self._changes[s]
 
     def weekend_worked(self, s: int, w: int) -> Lit:
         """Literal "staff s works on weekend w" (Saturday or Sunday), shared by the rules."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import solver.strategy as strategy
@@ -42,12 +44,34 @@ def test_huge_path_uses_a_feasible_hint(monkeypatch: pytest.MonkeyPatch) -> None
     assert again.status.has_roster and again.objective <= first.objective
 
 
-def test_two_phase_path(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("path", [("TWO_PHASE", True), ("WARM_SIZE", 0)], ids=["two_phase", "warm"])
+def test_mid_size_paths_give_a_validated_roster_and_bound(monkeypatch: pytest.MonkeyPatch,
+                                                         path: tuple[str, object]) -> None:
     monkeypatch.setattr(strategy, "SMALL", 0)
-    monkeypatch.setattr(strategy, "TWO_PHASE", True)
+    monkeypatch.setattr(strategy, *path)
     p = _mid()
     r = solve(p, time_limit=4)
     assert r.status.has_roster
     rep = validate(p, r.roster)
     assert rep.feasible and rep.objective == r.objective
     assert r.bound is not None and r.bound <= r.objective
+
+
+def test_parallel_construction_gives_a_validated_roster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(strategy, "HUGE", 0)
+    monkeypatch.setattr(strategy, "PARALLEL_SIZE", 0)
+    p = _mid()
+    r = solve(p, time_limit=8)
+    assert r.status is Status.FEASIBLE
+    rep = validate(p, r.roster)
+    assert rep.feasible and rep.objective == r.objective
+
+
+def test_parallel_construction_rows_are_feasible() -> None:
+    from solver.lns import StaffLNS
+
+    p = _mid()
+    lns = StaffLNS(p, 0, lambda cp: None, workers=2)
+    roster = lns.construct_parallel(time.monotonic() + 8, lambda: False)
+    assert roster is not None and list(roster) == [s.id for s in p.staff]
+    assert validate(p, roster).feasible

@@ -150,3 +150,24 @@ def test_validator_reports_breaches() -> None:
     assert not rep.feasible
     short = validate(p, {"A": ["D"], "Z": []})
     assert {"horizon", "unknown_staff"} <= {b.rule for b in short.breaches}
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_stretch_formulations_agree(p: RosterProblem) -> None:
+    """Start/stop variables and clause patterns: the same optimum for the stretch rules."""
+    import solver.model.rules as rules
+
+    results = {}
+    for how in ("changes", "clauses"):
+        old, rules.STRETCH = rules.STRETCH, how
+        try:
+            results[how] = solve(p, time_limit=5, workers=1, explain=False)
+        finally:
+            rules.STRETCH = old
+    a, b = results["changes"], results["clauses"]
+    assert a.status == b.status
+    if a.status is Status.OPTIMAL:
+        assert a.objective == b.objective
+        _agree(p, a.roster, a.objective, a.violations)
