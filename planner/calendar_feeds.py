@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlmodel import Session, col, select
 
+from planner.booking import availability
 from planner.models import (
     Appointment,
     AppointmentStatus,
@@ -126,15 +127,14 @@ def resolve(session: Session, secret: str) -> CalendarFeed | None:
 
 def site_zone(session: Session, member: StaffMember) -> ZoneInfo:
     """The time zone of the staff member's site."""
-    site = session.get(Site, member.site_id)
-    return ZoneInfo(site.timezone if site else "Europe/Paris")
+    return availability.site_zone(session, member.site_id)
 
 
 def appointments_ical(session: Session, member: StaffMember, first: dt.date, last: dt.date,
                       day_url: str = "") -> bytes:
     """A clinician's appointments from ``first`` to ``last`` (times and mode, no patient data)."""
     site = session.get(Site, member.site_id)
-    zone = ZoneInfo(site.timezone if site else "Europe/Paris")
+    zone = site_zone(session, member)
     since = dt.datetime.combine(first, dt.time(0), zone).astimezone(dt.UTC)
     until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
     rows = session.exec(
