@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+import datetime as dt
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio
 from litestar import Litestar
+
+from web.controllers.booking_common import clock
 
 
 def start_task(app: Litestar, name: str, work: Coroutine[Any, Any, None]) -> None:
@@ -22,3 +27,15 @@ async def stop_task(app: Litestar, name: str) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def every(app: Litestar, seconds: float, work: Callable[[dt.datetime], object],
+                logger: logging.Logger, what: str) -> None:
+    """Run ``work(now)`` in a worker thread every ``seconds`` (``now`` from the app's clock); a
+    failure is logged and the next round runs as usual."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await anyio.to_thread.run_sync(work, clock(app.state))
+        except Exception:  # noqa: BLE001 - keep the task alive; the next round retries
+            logger.exception("%s failed", what)

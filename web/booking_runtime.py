@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import logging
 
-import anyio
 from litestar import Litestar, Request
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.stores.base import Store
@@ -15,7 +12,7 @@ from litestar.types import Middleware
 from planner.booking.mail.sender import SmtpConfig, mail_tick
 from planner.booking.manage_links import Links
 from planner.settings import Settings
-from web.background import start_task, stop_task
+from web.background import every, start_task, stop_task
 
 logger = logging.getLogger("creneau.mail")
 RATE_LIMITED_PREFIX = "/api/v1/"
@@ -62,14 +59,9 @@ async def _run(app: Litestar) -> None:
     links = Links(key=settings.signing_key(),
                   base_url=settings.public_base_url or f"http://{settings.host}:{settings.port}")
     config = smtp_config(settings)
-    while True:
-        await asyncio.sleep(settings.mail_interval_seconds)
-        clock = app.state.get("clock")
-        now = clock() if clock else dt.datetime.now(dt.UTC)
-        try:
-            await anyio.to_thread.run_sync(mail_tick, app.state.engine, config, links, now)
-        except Exception:  # noqa: BLE001 - keep the sender alive; the next round retries
-            logger.exception("mail round failed")
+    engine = app.state.engine
+    await every(app, settings.mail_interval_seconds,
+                lambda now: mail_tick(engine, config, links, now), logger, "mail round")
 
 
 async def start_mail_sender(app: Litestar) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 
-import anyio
 from litestar import Litestar
 
 from planner.maintenance import Schedule, run_due
 from planner.settings import Settings
 from web.auth import timeouts_of
-from web.background import start_task, stop_task
+from web.background import every, start_task, stop_task
 
 logger = logging.getLogger("creneau.maintenance")
 
@@ -25,18 +23,14 @@ def schedule_of(settings: Settings) -> Schedule:
 
 async def _run(app: Litestar) -> None:
     settings: Settings = app.state.settings
-    schedule = schedule_of(settings)
-    while True:
-        await asyncio.sleep(settings.maintenance_interval_seconds)
-        clock = app.state.get("clock")
-        now = clock() if clock else dt.datetime.now(dt.UTC)
-        try:
-            ran = await anyio.to_thread.run_sync(run_due, app.state.engine, now, schedule)
-        except Exception:  # noqa: BLE001 - keep checking; the next round retries
-            logger.exception("daily jobs check failed")
-        else:
-            if ran:
-                logger.info("daily jobs run: %s", ", ".join(ran))
+    schedule, engine = schedule_of(settings), app.state.engine
+
+    def check(now: dt.datetime) -> None:
+        ran = run_due(engine, now, schedule)
+        if ran:
+            logger.info("daily jobs run: %s", ", ".join(ran))
+
+    await every(app, settings.maintenance_interval_seconds, check, logger, "daily jobs check")
 
 
 async def start_daily_jobs(app: Litestar) -> None:

@@ -45,7 +45,7 @@ def clock(state: State) -> dt.datetime:
 def base_url(request: Request) -> str:
     """The address patients reach us at: the setting, else this request's."""
     settings: Settings = request.app.state.settings
-    return settings.public_base_url or str(request.base_url).rstrip("/")
+    return (settings.public_base_url or str(request.base_url)).rstrip("/")
 
 
 def links_for(request: Request) -> Links:

@@ -3,7 +3,6 @@ calendar apps read them at ``/calendar/<secret>.ics`` (they cannot sign in)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -18,17 +17,12 @@ from planner import calendar_feeds as feeds
 from planner.auth.roles import HAS_OWN_CALENDAR
 from planner.models import CalendarFeed, FeedKind, StaffMember
 from web.auth import audit_sync, identity_of, refuse, request_id_of, requires, see_other
+from web.controllers.booking_common import base_url, clock
 from web.templating import page
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 FEED_PATH = "/calendar"
 GONE = "This calendar address does not exist or was revoked. Make a new one in Créneau (My calendar)."
-
-
-def base_url(request: Request) -> str:
-    """The address people reach the app at (the configured public one, else this request's)."""
-    configured = request.app.state.settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 def feed_url(request: Request, secret: str) -> str:
@@ -51,8 +45,7 @@ class CalendarFeedController(Controller):
             audit.record(request.app.state.engine, actor="anonymous", action="calendar_read",
                          object_type="calendar_feed", outcome="refused", request_id=request_id_of(request))
             raise NotFoundException(GONE)
-        clock = request.app.state.get("clock")
-        now = clock() if clock else dt.datetime.now(dt.UTC)
+        now = clock(request.app.state)
         member = db.get(StaffMember, row.staff_id)
         today = now.astimezone(feeds.site_zone(db, member)).date() if member else now.date()
         try:
