@@ -47,6 +47,19 @@ runs, so every comparison below is A/B back to back):
   processes (each aiming at its share of every cover requirement): about 40-55 s instead
   of 270 s, so Instance24 gets a validated roster within the minute. A pool of threads
   instead of processes was slower (135 s: model building holds the GIL).
+
+Measured later the same day (60 s, 2 workers, a test suite running beside; old figures from
+the run above): the hybrid (kept, :func:`_hybrid`) replaces both the ``max_lp``-alone and the
+warm-start paths above SMALL: CP-SAT (``max_lp`` portfolio) for a fifth of the time, for a
+first roster and a bound, then structured LNS in two threads (:mod:`solver.neighbourhoods`):
+Instance8 1445 against 1520, Instance10 4746 / 4844, Instance11 3448 / 3666, Instance12
+4843 / 5770, Instance14 1496 / 1603, Instance15 5652 / 7088, Instance16 3733 / 4349,
+Instance18 5311 / 6217. The bound is the one CP-SAT reached in its fifth (it is reported;
+the roster stops improving only at the time limit or when it meets the bound). The warm
+start (employee-by-employee construction then ``max_lp`` hinted) and the two-phase
+portfolio are gone with it. On the year-long Instance20, the same LNS after the
+construction reached 27977 against 20898 for best responses alone (a step re-presolves the
+whole model): the huge path keeps best responses.
 """
 
 from __future__ import annotations
@@ -61,9 +74,6 @@ if TYPE_CHECKING:
 
 #: Full-problem worker with the strongest LP (proves optimality); the other worker runs LNS.
 BOUND_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp"]}
-#: CP-SAT's default portfolio for 2 workers (finds good rosters early on mid-size instances).
-PRIMAL_PARAMETERS: dict[str, object] = {}
-
 #: Up to this many assignment variables, ``max_lp`` alone (kept apart for tuning).
 SMALL = 2_000
 #: Above this many assignment variables, build a first roster employee by employee.
@@ -72,19 +82,9 @@ HUGE = 30_000
 #: problem is built by two processes (see :meth:`solver.lns.StaffLNS.construct_parallel`):
 #: Instance24 takes about 55 s in one process, 40 s in two.
 PARALLEL_SIZE = 800_000
-#: Mid-size instances: a primal phase (default portfolio) then ``max_lp`` hinted (True), or
-#: ``max_lp`` alone (False). See the module docstring for the measurements.
-TWO_PHASE = False
-#: Share of the time given to the primal phase on mid-size instances.
-PRIMAL_SHARE = 0.4
-#: Above this many assignment variables (and below HUGE), a first roster from employee-wise
-#: construction and best responses for WARM_SHARE of the time, then ``max_lp`` hinted.
-WARM_SIZE = 7_000
-#: ... and on horizons longer than this many days.
-WARM_DAYS = 28
-WARM_SHARE = 0.15
-#: CP-SAT's parameters after the warm start.
-WARM_PARAMETERS: dict[str, object] = BOUND_PARAMETERS
+#: Above SMALL (and below HUGE): CP-SAT (``max_lp``) for HYBRID_SHARE of the time, for a
+#: first roster and a bound, then :mod:`solver.neighbourhoods` for the rest.
+HYBRID_SHARE = 0.2
 
 
 def size(rs: RosterSolver) -> int:
@@ -102,12 +102,7 @@ def run(rs: RosterSolver, start: float) -> RosterResult:
         return _huge(rs, start)
     if n <= SMALL or rs.workers == 1:
         return _single(rs, start, BOUND_PARAMETERS, rs.hint)
-    if TWO_PHASE:
-        return _two_phase(rs, start)
-    if (n > WARM_SIZE or rs.problem.days > WARM_DAYS) and rs.hint is None \
-            and separable(rs.problem):
-        return _warm(rs, start)
-    return _single(rs, start, BOUND_PARAMETERS, rs.hint)
+    return _hybrid(rs, start)
 
 
 def _left(rs: RosterSolver, start: float) -> float:
@@ -123,46 +118,40 @@ def _single(rs: RosterSolver, start: float, params: dict[str, object],
     return result
 
 
-def _two_phase(rs: RosterSolver, start: float) -> RosterResult:
-    from solver.roster import build_model
-
-    built = build_model(rs.problem)
-    first, _ = rs.run_cp_sat(built, PRIMAL_SHARE * _left(rs, start), start, PRIMAL_PARAMETERS,
-                             hint=rs.hint)
-    if first.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID) \
-            or rs.stop_event.is_set() or _left(rs, start) < 1.0:
-        return first
-    built.model.clear_hints()
-    second, _ = rs.run_cp_sat(built, _left(rs, start), start, BOUND_PARAMETERS,
-                              hint=first.roster or rs.hint)
-    return _best(first, second)
-
-
-def _warm(rs: RosterSolver, start: float) -> RosterResult:
-    """Best responses of one employee at a time first, then ``max_lp`` hinted with the roster."""
-    from solver.lns import Coverage, StaffLNS
+def _hybrid(rs: RosterSolver, start: float) -> RosterResult:
+    """CP-SAT for a first roster and a bound, then structured LNS (see the module docstring)."""
+    from solver.neighbourhoods import search_parallel
     from solver.roster import build_model
     from solver.validate import validate
 
     p = rs.problem
-    lns = StaffLNS(p, rs.seed, rs.register, workers=1)
-    warm_end = start + WARM_SHARE * rs.time_limit
-    roster = lns.construct(warm_end, rs.stop_event.is_set)
-    report = None
-    if roster is not None:
-        cov = Coverage(p, roster)
-        while not rs.stop_event.is_set() and time.monotonic() < warm_end:
-            lns.improve_one(roster, cov, min(1.0, max(0.05, warm_end - time.monotonic())))
-        report = validate(p, roster)
-        rs.report(report.objective, 0.0)
     built = build_model(p)
-    result, _ = rs.run_cp_sat(built, _left(rs, start), start, WARM_PARAMETERS, hint=roster)
-    if report is not None and report.feasible and (
-            not result.status.has_roster or (result.objective or 0) > report.objective):
-        # CP-SAT found nothing better than the warm roster (stopped early, say): keep it
-        return RosterResult(Status.FEASIBLE, objective=report.objective, roster=roster,
-                            bound=result.bound, violations=report.violations)
-    return result
+    first, _ = rs.run_cp_sat(built, HYBRID_SHARE * _left(rs, start), start, BOUND_PARAMETERS,
+                             hint=rs.hint)
+    if first.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID) \
+            or rs.stop_event.is_set() or _left(rs, start) < 1.0:
+        return first
+    if not first.status.has_roster:
+        # no roster yet: CP-SAT goes on (hinted with the caller's roster, if any)
+        built.model.clear_hints()
+        second, _ = rs.run_cp_sat(built, _left(rs, start), start, BOUND_PARAMETERS, hint=rs.hint)
+        return _best(first, second)
+    bound = first.bound
+
+    def improved(_: dict, cost: int) -> None:
+        rs.report(cost, bound or 0.0)
+
+    roster, _ = search_parallel(built, first.roster, first.objective or 0,
+                                start + rs.time_limit - 0.2, rs.stop_event.is_set, rs.register,
+                                threads=max(1, rs.workers), seed=rs.seed, floor=bound,
+                                improved=improved)
+    report = validate(p, roster)
+    if not report.feasible:  # cannot happen: every step keeps the hard rules
+        return first
+    status = Status.OPTIMAL if bound is not None and bound >= report.objective - 1e-6 \
+        else Status.FEASIBLE
+    return RosterResult(status, objective=report.objective, roster=roster, bound=bound,
+                        violations=report.violations)
 
 
 def _best(a: RosterResult, b: RosterResult) -> RosterResult:

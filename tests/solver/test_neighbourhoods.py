@@ -1,0 +1,124 @@
+"""Structured LNS over the whole model: every kept roster is valid and cheaper, it reaches the
+optimum of a small problem, it keeps pins and history, and it stops at a proven bound."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from solver import CoverDemand, Pin, ShiftRequest, Weights
+from solver.lns import StaffLNS
+from solver.neighbourhoods import RosterLNS, search_parallel
+from solver.problem import RosterProblem
+from solver.result import Roster
+from solver.roster import build_model
+from solver.validate import validate
+from tests.solver.solver_helpers import DAY, NIGHT, problem, solved, staff
+
+
+def _team(days: int = 21, **kw: object) -> RosterProblem:
+    people = tuple(staff(f"S{i}", max_consecutive=5, min_consecutive=2, min_consecutive_off=2,
+                         max_weekends=2, min_minutes=8 * 480, max_minutes=14 * 600,
+                         max_shifts={"N": 5})
+                   for i in range(6))
+    demands = tuple(CoverDemand(d, t, 2 if t == "D" else 1) for d in range(days)
+                    for t in ("D", "N"))
+    wishes = tuple(ShiftRequest(f"S{i}", (5 * i) % days, "D", 3, on=i % 2 == 0)
+                   for i in range(6))
+    kw.setdefault("cover", demands)
+    return problem(days, people, shifts=(DAY, NIGHT), requests=wishes, min_rest_minutes=660,
+                   **kw)
+
+
+def _first(p: RosterProblem) -> tuple[Roster, int]:
+    """A poor but valid roster: employee by employee, each blind to the others' needs."""
+    roster = StaffLNS(p, 0, lambda cp: None).construct(time.monotonic() + 30, lambda: False)
+    assert roster is not None
+    rep = validate(p, roster)
+    assert rep.feasible
+    return roster, rep.objective
+
+
+def _steps(p: RosterProblem, roster: Roster, cost: int, n: int) -> tuple[Roster, int, list]:
+    lns = RosterLNS(build_model(p), 0, lambda cp: None)
+    kept = []
+    for _ in range(n):
+        # generous per-step time: these parts are solved in milliseconds
+        found = lns.step(roster, cost, 10.0)
+        if found is not None:
+            kept.append(found)
+            roster, cost = found
+    return roster, cost, kept
+
+
+def test_every_kept_roster_is_valid_and_cheaper() -> None:
+    p = _team()
+    roster, cost = _first(p)
+    final, final_cost, kept = _steps(p, roster, cost, 25)
+    assert kept, "no step improved a blind construction"
+    previous = cost
+    for r, c in kept:
+        rep = validate(p, r)
+        assert rep.feasible, rep.breaches
+        assert rep.objective == c < previous
+        previous = c
+    assert final_cost < cost
+
+
+def test_reaches_the_proven_optimum_of_a_small_problem() -> None:
+    p = _team(14)
+    best = solved(p).objective
+    roster, cost = _first(p)
+    assert cost > best
+    _, final_cost, _ = _steps(p, roster, cost, 60)
+    assert final_cost == best
+
+
+def test_keeps_pins_history_and_fairness() -> None:
+    p = _team(14)
+    pins = (Pin("S0", 3, "N"), Pin("S1", 4, None), Pin("S2", 0, "D"))
+    p = _team(14, pins=pins, history={"S3": ("D", "D", "D", "D", "D")},
+              weights=Weights(fairness_nights=7, fairness_weekends=5))
+    roster, cost = _first(p)
+    final, final_cost, kept = _steps(p, roster, cost, 25)
+    assert kept
+    rep = validate(p, final)
+    assert rep.feasible and rep.objective == final_cost
+    assert final["S0"][3] == "N" and final["S1"][4] is None and final["S2"][0] == "D"
+    assert final["S3"][0] is None  # a sixth working day in a row is not allowed
+
+
+def test_parallel_search_stops_at_the_bound_and_on_request() -> None:
+    p = _team(14)
+    built = build_model(p)
+    roster, cost = _first(p)
+    start = time.monotonic()
+    same, same_cost = search_parallel(built, roster, cost, start + 60, lambda: False,
+                                      lambda cp: None, floor=cost)
+    assert (same, same_cost) == (roster, cost)
+    stopped, stopped_cost = search_parallel(built, roster, cost, start + 60, lambda: True,
+                                            lambda cp: None)
+    assert (stopped, stopped_cost) == (roster, cost)
+
+
+def test_parallel_search_improves_with_two_threads() -> None:
+    p = _team()
+    built = build_model(p)
+    roster, cost = _first(p)
+    seen: list[int] = []
+    final, final_cost = search_parallel(built, roster, cost, time.monotonic() + 2,
+                                        lambda: False, lambda cp: None, threads=2,
+                                        improved=lambda r, c: seen.append(c))
+    rep = validate(p, final)
+    assert rep.feasible and rep.objective == final_cost < cost
+    assert seen == sorted(seen, reverse=True) and seen[-1] == final_cost
+
+
+@pytest.mark.parametrize("kind", ["staff", "days", "block"])
+def test_each_kind_frees_a_part_of_the_roster(kind: str) -> None:
+    p = _team()
+    lns = RosterLNS(build_model(p), 1, lambda cp: None)
+    cells = lns._cells(kind)
+    assert 0 < len(cells) < len(p.staff) * p.days
+    assert all(0 <= s < len(p.staff) and 0 <= d < p.days for s, d in cells)
