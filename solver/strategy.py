@@ -59,7 +59,9 @@ the roster stops improving only at the time limit or when it meets the bound). T
 start (employee-by-employee construction then ``max_lp`` hinted) and the two-phase
 portfolio are gone with it. On the year-long Instance20, the same LNS after the
 construction reached 27977 against 20898 for best responses alone (a step re-presolves the
-whole model): the huge path keeps best responses.
+whole model): the huge path keeps best responses. Re-solving three employees on a 28-day
+window on a small model of their own (the others' cover subtracted) instead of best
+responses: 32292 against 21920 on Instance20; alternating both: 21870 (no gain, not kept).
 """
 
 from __future__ import annotations
