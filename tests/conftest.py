@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from litestar.testing import TestClient
@@ -13,7 +13,7 @@ from planner.database import make_engine, session_scope
 from planner.demo import load_demo
 from planner.migrate import upgrade
 from planner.settings import Settings
-from tests.support.databases import BACKENDS, fresh_database
+from tests.support.databases import BACKENDS, fresh_database, sqlite_copy
 
 #: The demo is built around this Monday-based week unless a test says otherwise.
 DEMO_TODAY = dt.date(2026, 11, 23)
@@ -26,32 +26,44 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # 
         yield url
 
 
+def load_demo_centre(engine: Engine) -> None:
+    """Migrate and load the demo centre around :data:`DEMO_TODAY`."""
+    upgrade(engine)
+    with session_scope(engine) as session:
+        load_demo(session, DEMO_TODAY)
+
+
+def prepared_engine(database_url: str, name: str, build: Callable[[Engine], None],
+                    tmp_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """An engine on ``database_url`` filled by ``build``: on SQLite, a copy of a file built once per
+    run (template ``name``); on PostgreSQL, built in place (for a fixture to yield from)."""
+    if database_url.startswith("sqlite"):
+        sqlite_copy(name, build, database_url, tmp_factory)
+        engine = make_engine(database_url)
+    else:
+        engine = make_engine(database_url)
+        build(engine)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A migrated, empty database."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    yield from prepared_engine(database_url, "migrated", upgrade, tmp_path_factory)
 
 
 @pytest.fixture
-def demo_engine(engine: Engine) -> Engine:
-    """A migrated database holding the demo centre."""
-    with session_scope(engine) as session:
-        load_demo(session, DEMO_TODAY)
-    return engine
+def demo_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated database holding the demo centre (ask for it or for ``engine``: they are one database)."""
+    yield from prepared_engine(database_url, "demo", load_demo_centre, tmp_path_factory)
 
 
 @pytest.fixture
-def sqlite_demo_engine(tmp_path) -> Iterator[Engine]:  # noqa: ANN001
+def sqlite_demo_engine(tmp_path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:  # noqa: ANN001
     """The demo centre on SQLite only, for tests about pages rather than storage."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
-    upgrade(engine)
-    with session_scope(engine) as session:
-        load_demo(session, DEMO_TODAY)
-    yield engine
-    engine.dispose()
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    yield from prepared_engine(url, "demo", load_demo_centre, tmp_path_factory)
 
 
 @pytest.fixture

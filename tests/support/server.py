@@ -31,7 +31,7 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float 
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.05)  # not listening yet: a restart is timed, so poll closely
     raise TimeoutError(f"server at {base_url} not healthy after {timeout} s")
 
 

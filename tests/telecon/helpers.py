@@ -8,9 +8,8 @@ import ipaddress
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
-
-from aiortc import RTCPeerConnection
 
 from telecon.loopback import LoopbackClient
 from telecon.sdp import candidate_addresses
@@ -18,6 +17,7 @@ from telecon.signalling import Signalling
 from telecon.tokens import JoinClaims
 
 SEEN_SDP: list[str] = []
+MEDIA_PACKAGES = ("aiortc", "aioice", "telecon")
 
 
 def assert_loopback_only(sdp: str) -> None:
@@ -51,10 +51,18 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> float
     return time.monotonic() - start
 
 
-def live_peer_connections() -> int:
-    """RTCPeerConnection objects still alive (after a collection)."""
+def media_objects() -> Counter[str]:
+    """Live instances of aiortc's, aioice's and telecon's classes, by class (after a collection).
+
+    Peer connections, transports, tracks, taps, channels, rooms: whatever a join leaves behind.
+    """
     gc.collect()
-    return sum(1 for o in gc.get_objects() if isinstance(o, RTCPeerConnection))
+    found: Counter[str] = Counter()
+    for kind in map(type, gc.get_objects()):
+        module = kind.__module__
+        if isinstance(module, str) and module.partition(".")[0] in MEDIA_PACKAGES:
+            found[f"{module}.{kind.__qualname__}"] += 1
+    return found
 
 
 def other_tasks() -> int:

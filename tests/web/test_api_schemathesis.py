@@ -8,7 +8,8 @@ operation (FHIR data, video signalling: bearer tokens only) never answers 2xx to
 a valid token for it, whatever staff session it holds.
 
 The run is bounded (``EXAMPLES`` per operation and mode) and derandomised: the same cases every
-run. ``SCHEMATHESIS_EXAMPLES`` raises the bound for a longer local hunt.
+run, drawn once and sent by every caller. ``SCHEMATHESIS_EXAMPLES`` raises the bound for a longer
+local hunt.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, Engi
                      engine=engine)
     app.state.clock = lambda: NOW
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
+    CASES.clear()  # cases are bound to their schema's app
     yield schema, engine
     engine.dispose()
 
@@ -122,15 +124,41 @@ def _negatable(operation) -> bool:  # noqa: ANN001
         for item in raw.get("parameters", []))
 
 
+#: The generated cases of each operation and mode, drawn once and sent by every caller. Generation is
+#: derandomised and does not depend on the answers, so each caller used to draw these very cases
+#: again; drawing them once leaves every caller the same requests for a fraction of the time.
+CASES: dict[tuple[str, GenerationMode], list | None] = {}
+
+
+def _cases(operation, mode: GenerationMode) -> list | None:  # noqa: ANN001
+    """The cases of ``operation`` in ``mode`` (``None``: nothing to negate)."""
+    key = (f"{operation.method.upper()} {operation.path}", mode)
+    if key not in CASES:
+        drawn: list = []
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        def draw(case) -> None:  # noqa: ANN001
+            drawn.append(case)
+
+        try:
+            draw()
+            CASES[key] = drawn
+        except Unsatisfiable:  # nothing to negate (an operation without parameters)
+            CASES[key] = None
+    return CASES[key]
+
+
 def _fuzz(operation, headers: dict[str, str], mode: GenerationMode, role: str,  # noqa: ANN001
           auth_bypass) -> None:  # noqa: ANN001
     key = f"{operation.method.upper()} {operation.path}"
     OPERATIONS.add(key)
-
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    def run(case) -> None:  # noqa: ANN001
+    cases = _cases(operation, mode)
+    if cases is None:
+        TOTALS["unsatisfiable"] += 1
+        return
+    for case in cases:
         TOTALS["cases"] += 1
         try:
             case.call_and_validate(base_url="http://127.0.0.1", headers=headers, checks=CHECKS,
@@ -143,11 +171,6 @@ def _fuzz(operation, headers: dict[str, str], mode: GenerationMode, role: str,  
                 FINDINGS.setdefault(f"{role} {key} ({mode.value}) {type(one).__name__}", []).append(
                     f"{case.method} {case.formatted_path} query={case.query} body={str(case.body)[:300]}"
                     f"\n{one}"[:2000])
-
-    try:
-        run()
-    except Unsatisfiable:  # nothing to negate (an operation without parameters)
-        TOTALS["unsatisfiable"] += 1
 
 
 @pytest.mark.slow

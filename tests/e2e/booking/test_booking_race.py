@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
-import time
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,17 +22,30 @@ WORKERS = 50
 ROUNDS = 20
 
 
-def _book(args: tuple[int, int, int, float]) -> int:
-    port, slot_id, n, start_at = args
+#: Set in each pool worker: every worker waits here holding its request, then all fire at once.
+_START: threading.Barrier | None = None
+
+
+def _arm(barrier: threading.Barrier) -> None:
+    global _START  # noqa: PLW0603 - one per worker process
+    _START = barrier
+
+
+def _book(args: tuple[int, int, int]) -> int:
+    port, slot_id, n = args
     body = json.dumps({"slot_id": slot_id, "consent": True, "patient": {
         "given_name": f"P{n}", "family_name": "Race", "birth_date": "1990-01-01",
         "email": f"p{n}@example.org"}})
-    time.sleep(max(0.0, start_at - time.time()))
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
+        connection.connect()
+        assert _START is not None
+        _START.wait(timeout=60)  # a worker blocks here, so each of the 50 takes exactly one request
         connection.request("POST", "/api/v1/bookings", body=body, headers={
             "content-type": "application/json", "idempotency-key": f"race-{slot_id}-{n}"})
         return connection.getresponse().status
+    except threading.BrokenBarrierError:
+        return -1
     except OSError:
         return 0
     finally:
@@ -41,8 +54,9 @@ def _book(args: tuple[int, int, int, float]) -> int:
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[multiprocessing.pool.Pool]:
-    """50 worker processes, created once for every round of both backends."""
-    with multiprocessing.get_context("fork").Pool(WORKERS) as workers:
+    """50 worker processes, created once for every round of both backends, sharing a start barrier."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(WORKERS, initializer=_arm, initargs=(context.Barrier(WORKERS),)) as workers:
         yield workers
 
 
@@ -69,8 +83,7 @@ def test_concurrent_bookings_of_one_slot_give_exactly_one_201(
             assert len(slots) >= ROUNDS
             for round_ in range(ROUNDS):
                 slot_id = slots[round_ * 3]["id"]
-                start_at = time.time() + 0.3
-                codes = Counter(pool.map(_book, [(server.port, slot_id, n, start_at)
+                codes = Counter(pool.map(_book, [(server.port, slot_id, n)
                                                  for n in range(WORKERS)], chunksize=1))
                 assert codes == {201: 1, 409: WORKERS - 1}, f"round {round_}: {codes}"
         finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
+import functools
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +20,8 @@ from planner.booking.slots import generate_slots
 from planner.database import make_engine, session_scope
 from planner.demo import load_demo
 from planner.migrate import upgrade
-from tests.conftest import DEMO_TODAY
+from tests.conftest import DEMO_TODAY, prepared_engine
+from tests.support.databases import sqlite_copy
 
 #: Monday 23 November 2026, 07:00 in Lyon: the moment the booking tests happen.
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
@@ -45,28 +46,17 @@ def load_demo_with_slots(engine: Engine, today: dt.date = DEMO_TODAY, days: int 
                        today + dt.timedelta(days=days))
 
 
-def demo_slots_engine(database_url: str, days: int) -> Iterator[Engine]:
+def demo_slots_engine(database_url: str, days: int, tmp_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """An engine on the demo centre with ``days`` days of slots (for a fixture to yield from)."""
-    engine = make_engine(database_url)
-    load_demo_with_slots(engine, days=days)
-    yield engine
-    engine.dispose()
-
-
-_TEMPLATE: dict[str, Path] = {}
+    yield from prepared_engine(database_url, f"demo-slots-{days}",
+                               functools.partial(load_demo_with_slots, days=days), tmp_factory)
 
 
 def sqlite_copy_of_demo(folder: Path, tmp_factory: pytest.TempPathFactory) -> str:
-    """A fresh SQLite file holding the demo with slots (built once per run, then copied)."""
-    if "demo" not in _TEMPLATE:
-        path = tmp_factory.mktemp("booking-template") / "demo.db"
-        engine = make_engine(f"sqlite:///{path}")
-        load_demo_with_slots(engine)
-        engine.dispose()
-        _TEMPLATE["demo"] = path
-    target = folder / "booking.db"
-    shutil.copyfile(_TEMPLATE["demo"], target)
-    return f"sqlite:///{target}"
+    """A fresh SQLite file holding the demo with three weeks of slots (built once per run, then copied)."""
+    url = f"sqlite:///{folder / 'booking.db'}"
+    sqlite_copy("demo-slots-21", load_demo_with_slots, url, tmp_factory)
+    return url
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from tests.planner.booking.support import demo_slots_engine
 
 
 @pytest.fixture
-def slots_engine(database_url: str) -> Iterator[Engine]:
+def slots_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The demo centre with a few days of slots, on SQLite and on PostgreSQL."""
-    yield from demo_slots_engine(database_url, 3)
+    yield from demo_slots_engine(database_url, 3, tmp_path_factory)
 
 
 def _generation(engine: Engine) -> int | None:

@@ -13,7 +13,7 @@ regenerate the slots of a day, and let time pass. After each step:
 Bounded and derandomised (the same sequences every run). For a longer local hunt,
 ``BOOKING_STATEFUL_EXAMPLES`` raises the number of sequences and ``BOOKING_STATEFUL_RANDOM=1`` draws
 new ones. Each sequence starts from a fresh copy of the demo: a SQLite file, or on PostgreSQL
-(``CRENEAU_TEST_DATABASE_URL``) a database made from a template.
+(``CRENEAU_TEST_DATABASE_URL``) one database whose saved rows are put back before each sequence.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from planner.booking.availability import SlotQuery, free_slots, unbookable_reason
@@ -42,7 +42,7 @@ from planner.booking.errors import (
 )
 from planner.booking.slots import generate_slots
 from planner.booking.waitlist import accept_offer, expire_offers, join
-from planner.database import make_engine, normalise_url
+from planner.database import make_engine
 from planner.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -55,7 +55,7 @@ from planner.models import (
 )
 from tests.conftest import DEMO_TODAY
 from tests.planner.booking.support import LINKS, NOW, load_demo_with_slots, patient, sqlite_copy_of_demo
-from tests.support.databases import fresh_postgres_database, postgres_admin_url
+from tests.support.databases import PostgresSnapshot, fresh_postgres_database
 
 EXAMPLES = int(os.environ.get("BOOKING_STATEFUL_EXAMPLES", "20"))
 STEPS = 40
@@ -309,32 +309,23 @@ def test_booking_state_machine_on_sqlite(tmp_path: Path, tmp_path_factory: pytes
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_booking_state_machine_on_postgresql() -> None:
-    with fresh_postgres_database() as template_url:
-        template = make_engine(template_url)
-        load_demo_with_slots(template, days=DAYS + 1)
-        template.dispose()
-        base = make_url(template_url)
-        admin = create_engine(normalise_url(postgres_admin_url() or ""), isolation_level="AUTOCOMMIT")
-        counter = itertools.count()
+    with fresh_postgres_database() as url:
+        loader = make_engine(url)
+        load_demo_with_slots(loader, days=DAYS + 1)
+        demo = PostgresSnapshot(loader)
 
         class OnPostgres(BookingMachine):
-            """Each sequence on its own copy of the demo (``CREATE DATABASE … TEMPLATE``)."""
+            """Each sequence on the demo as first loaded: the database's rows and sequences put back."""
 
             def make_engine(self) -> Engine:
-                self.database = f"{base.database}_{next(counter)}"
-                with admin.connect() as connection:
-                    connection.execute(text(f'CREATE DATABASE "{self.database}" TEMPLATE "{base.database}"'))
-                return make_engine(base.set(database=self.database).render_as_string(hide_password=False))
-
-            def teardown(self) -> None:
-                self.engine.dispose()
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{self.database}"'))
+                demo.restore()
+                return make_engine(url)
 
         OnPostgres.TestCase.settings = SETTINGS
         STATS.clear()
         try:
             OnPostgres.TestCase().runTest()
-            print(f"\n[booking state machine, PostgreSQL] {dict(STATS)}")
         finally:
-            admin.dispose()
+            loader.dispose()
+    print(f"\n[booking state machine, PostgreSQL] {dict(STATS)}")
+    assert STATS["booked"] and STATS["moved"] and STATS["cancelled"], STATS

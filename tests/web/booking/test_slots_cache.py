@@ -31,9 +31,9 @@ WEEK = {"from": "2026-11-24", "to": "2026-12-01"}
 
 
 @pytest.fixture
-def slots_engine(database_url: str) -> Iterator[Engine]:
+def slots_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The demo centre with ten days of slots, on SQLite and on PostgreSQL."""
-    yield from demo_slots_engine(database_url, 10)
+    yield from demo_slots_engine(database_url, 10, tmp_path_factory)
 
 
 @pytest.fixture
