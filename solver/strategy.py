@@ -64,6 +64,11 @@ window on a small model of their own (the others' cover subtracted) instead of b
 responses: 32292 against 21920 on Instance20; alternating both: 21870 (no gain, not kept).
 Best responses in two threads with one CP-SAT worker each instead of one thread with two:
 Instance20 23179 against 23973, Instance21 88474 against 67035 (lost, not kept).
+The CP-SAT share of the hybrid, one run each on a quiet machine (0.2 first): with 0.1,
+Instance12 4229 / 4828, Instance15 4721 / 4947, Instance18 5403 / 5402, but Instance14
+1396 / 1302, Instance16 3329 / 3234 and the bounds of Instance10 (7 / 4622) and Instance11
+(2170 / 3437) lost; with 0.05, Instance12 4451, Instance15 4841, Instance18 5204. No clear
+winner within the run-to-run spread: 0.2 kept, for its bounds.
 """
 
 from __future__ import annotations
