@@ -18,7 +18,9 @@ Instance16 3733 / 4349, Instance18 5311 / 6217 (see :mod:`solver.strategy`). Tri
 aiming half of the steps at days where cover is short or at staff with unmet requests
 (Instance15, 30 s from the same roster: 6694 and 6307 against 5602 and 5599 unaimed); the
 default LP level in steps (4402 against 3453-3562 on Instance11) or none (4916); steps of
-1 or 2 s instead of 0.5 s.
+1 or 2 s instead of 0.5 s. Steps of 0.3 s (60 s, quiet machine, against 0.5 s): Instance15
+5146 / 4947, Instance12 4628 / 4828, Instance18 5304 / 5402: mixed, 0.5 s kept. The two
+threads keep both cores busy (Instance15, 30 s: 58.5 s of CPU), so a third would not help.
 """
 
 from __future__ import annotations
