@@ -177,33 +177,17 @@ class RosterLNS:
             out[p.staff[s].id][d] = cell
         return out, new_cost
 
-    def search(self, roster: Roster, cost: int, deadline: float, stopped: Callable[[], bool],
-               improved: Callable[[Roster, int], None] | None = None) -> tuple[Roster, int]:
-        """Steps until ``deadline`` or a stop; returns the best roster and its cost."""
-        while not stopped():
-            left = deadline - time.monotonic()
-            if left < 0.1:
-                break
-            found = self.step(roster, cost, min(STEP_SECONDS, left))
-            if found is None:
-                continue
-            better = found[1] < cost
-            roster, cost = found
-            if better and improved is not None:
-                improved(roster, cost)
-        return roster, cost
-
 
 def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: float,
                     stopped: Callable[[], bool],
                     register: Callable[[cp_model.CpSolver | None], None],
                     threads: int = 2, seed: int = 0, floor: float | None = None,
                     improved: Callable[[Roster, int], None] | None = None) -> tuple[Roster, int]:
-    """:meth:`RosterLNS.search` in ``threads`` threads sharing the best roster.
+    """Steps of :class:`RosterLNS` until ``deadline`` or a stop, in ``threads`` threads.
 
-    Each thread steps from the best roster known when its step starts; a step's roster
-    replaces the best one when it costs no more (CP-SAT releases the GIL while it solves,
-    so the threads use the cores). Stops early once the cost reaches ``floor`` (a proven
+    The threads share the best roster: each step starts from the best roster known at that
+    moment, and its roster replaces the best one when it costs no more (CP-SAT releases the
+    GIL while it solves, so the threads use the cores). Stops early once the cost reaches ``floor`` (a proven
     lower bound): the roster is then optimal.
     """
     lock = threading.Lock()
