@@ -30,11 +30,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
+from solver.model.objective import solution_cost
 from solver.result import Roster
 
 if TYPE_CHECKING:
@@ -58,17 +58,6 @@ STEP_SECONDS = 0.5
 STEP_PARAMETERS: dict[str, object] = {"linearization_level": 2}
 
 
-@dataclass
-class Step:
-    """What one step did (for tests and tuning)."""
-
-    kind: str
-    cells: int
-    status: str
-    cost: int | None
-    base: int
-
-
 class RosterLNS:
     """Improve a roster of ``built``'s problem by re-solving parts of it.
 
@@ -85,16 +74,9 @@ class RosterLNS:
         self.rng = random.Random(seed)
         self.register = register
         self.share = dict.fromkeys(KINDS, FIRST_SHARE)
-        self.steps: list[Step] = []
         # variable index of x[s][d][t]
         self.index = [[{t: lit.index for t, lit in day.items()} for day in row]
                       for row in built.ctx.vars.x]
-
-    def cost(self, cp: cp_model.CpSolver) -> int:
-        """The true cost of the solver's solution (slacks recomputed from the cells)."""
-        from solver.model.objective import term_value
-
-        return sum(t.weight * term_value(cp, t) for t in self.built.terms)
 
     def _cells(self, kind: str) -> set[tuple[int, int]]:
         p = self.problem
@@ -160,10 +142,8 @@ class RosterLNS:
         grow = GROW.get(code, SHRINK)
         self.share[kind] = min(1.0, max(0.01, self.share[kind] * grow))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            self.steps.append(Step(kind, len(free), cp.status_name(code), None, cost))
             return None
-        new_cost = self.cost(cp)
-        self.steps.append(Step(kind, len(free), cp.status_name(code), new_cost, cost))
+        new_cost = solution_cost(cp, self.built.terms)
         if new_cost > cost:
             return None
         out = {sid: list(row) for sid, row in roster.items()}

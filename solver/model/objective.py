@@ -179,3 +179,8 @@ def term_value(solver: cp_model.CpSolver, term: Term) -> int:
     if isinstance(term.expr, int):
         return term.expr
     return int(solver.value(term.expr))
+
+
+def solution_cost(solver: cp_model.CpSolver, terms: list[Term]) -> int:
+    """True cost of the solver's solution (slacks recomputed, unlike its objective value)."""
+    return sum(term.weight * term_value(solver, term) for term in terms)
