@@ -38,12 +38,16 @@ from solver.model.objective import solution_cost
 from solver.result import Roster
 
 if TYPE_CHECKING:
+    from solver.guide import Guide
     from solver.roster import BuiltModel
 
 #: Ask each step for a strictly cheaper roster (True) or for one costing no more (False).
 STRICT = True
 #: Kinds of neighbourhood, drawn uniformly.
 KINDS = ("staff", "days", "block")
+#: Kinds added when a :class:`~solver.guide.Guide` is given: the same shapes, with the staff
+#: and the days drawn in proportion to the reduced costs the roster carries there.
+GUIDED_KINDS = ("guided_staff", "guided_block")
 #: Share of the roster's cells freed by the first step of each kind.
 FIRST_SHARE = 0.2
 #: How the share of freed cells changes after a step CP-SAT solved (found the best roster of
@@ -68,20 +72,40 @@ class RosterLNS:
     """
 
     def __init__(self, built: BuiltModel, seed: int,
-                 register: Callable[[cp_model.CpSolver | None], None]) -> None:
+                 register: Callable[[cp_model.CpSolver | None], None],
+                 guide: Guide | None = None) -> None:
         self.built = built
         self.problem = built.ctx.problem
         self.rng = random.Random(seed)
         self.register = register
-        self.share = dict.fromkeys(KINDS, FIRST_SHARE)
+        self.guide = guide
+        self.kinds = KINDS + GUIDED_KINDS if guide is not None else KINDS
+        self.share = dict.fromkeys(self.kinds, FIRST_SHARE)
         # variable index of x[s][d][t]
         self.index = [[{t: lit.index for t, lit in day.items()} for day in row]
                       for row in built.ctx.vars.x]
 
-    def _cells(self, kind: str) -> set[tuple[int, int]]:
+    def _weighted(self, weights: list[float], k: int) -> list[int]:
+        """``k`` distinct indices, each drawn in proportion to its weight (plus a little)."""
+        floor = 0.05 * sum(weights) / max(1, len(weights)) + 1e-3
+        keys = [self.rng.random() ** (1.0 / (w + floor)) for w in weights]
+        return sorted(range(len(weights)), key=keys.__getitem__, reverse=True)[:k]
+
+    def _cells(self, kind: str, roster: Roster) -> set[tuple[int, int]]:
         p = self.problem
         n_staff, n_days = len(p.staff), p.days
         share = self.share[kind]
+        if kind.startswith("guided") and self.guide is not None:
+            staff_w, day_w = self.guide.weights(roster)
+            if kind == "guided_staff":
+                k = min(n_staff, max(2, round(share * n_staff)))
+                return {(s, d) for s in self._weighted(staff_w, k) for d in range(n_days)}
+            side = min(1.0, share ** 0.5)
+            k = min(n_staff, max(2, round(side * n_staff * 1.4)))
+            w = min(n_days, max(3, round(side * n_days / 1.4)))
+            centre = self._weighted(day_w, 1)[0]
+            a = min(max(0, centre - w // 2), n_days - w)
+            return {(s, d) for s in self._weighted(staff_w, k) for d in range(a, a + w)}
         if kind == "staff":
             k = min(n_staff, max(2, round(share * n_staff)))
             staff = self.rng.sample(range(n_staff), k)
@@ -101,8 +125,8 @@ class RosterLNS:
     def step(self, roster: Roster, cost: int, seconds: float) -> tuple[Roster, int] | None:
         """One step from ``roster`` (of cost ``cost``); the new roster and cost if kept."""
         p = self.problem
-        kind = self.rng.choice(KINDS)
-        free = self._cells(kind)
+        kind = self.rng.choice(self.kinds)
+        free = self._cells(kind, roster)
         model = self.built.model.clone()
         variables = model.proto.variables
         idx = p.shift_index
@@ -162,7 +186,8 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
                     stopped: Callable[[], bool],
                     register: Callable[[cp_model.CpSolver | None], None],
                     threads: int = 2, seed: int = 0, floor: float | None = None,
-                    improved: Callable[[Roster, int], None] | None = None) -> tuple[Roster, int]:
+                    improved: Callable[[Roster, int], None] | None = None,
+                    guide: Guide | None = None) -> tuple[Roster, int]:
     """Steps of :class:`RosterLNS` until ``deadline`` or a stop, in ``threads`` threads.
 
     The threads share the best roster: each step starts from the best roster known at that
@@ -178,7 +203,7 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
         return stopped() or best["cost"] <= target
 
     def work(k: int) -> None:
-        lns = RosterLNS(built, seed + 7919 * k, register)
+        lns = RosterLNS(built, seed + 7919 * k, register, guide)
         while not done():
             left = deadline - time.monotonic()
             if left < 0.1:

@@ -6,6 +6,7 @@ can be called from another thread.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -119,17 +120,22 @@ def set_parameters(solver: cp_model.CpSolver, time_limit: float, workers: int, s
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, start: float, progress: Progress | None, stop: threading.Event) -> None:
+    def __init__(self, start: float, progress: Progress | None, stop: threading.Event,
+                 floor: float | None = None) -> None:
         super().__init__()
         self._start = start
         self._progress = progress
         self._stop = stop
+        self._floor = floor
 
     def on_solution_callback(self) -> None:
+        bound = self.best_objective_bound
+        if self._floor is not None:
+            bound = max(bound, self._floor)
         if self._progress is not None:
-            self._progress(time.monotonic() - self._start, self.objective_value,
-                           self.best_objective_bound)
-        if self._stop.is_set():
+            self._progress(time.monotonic() - self._start, self.objective_value, bound)
+        # a roster at a bound proven elsewhere is optimal
+        if self._stop.is_set() or self.objective_value <= bound + 1e-6:
             self.stop_search()
 
 
@@ -219,8 +225,13 @@ class RosterSolver:
 
     def run_cp_sat(self, built: BuiltModel, time_limit: float, start: float,
                    parameters: dict[str, object] | None = None,
-                   hint: Roster | None = None) -> tuple[RosterResult, cp_model.CpSolver]:
-        """Solve a built model once with CP-SAT; the stop mechanism applies."""
+                   hint: Roster | None = None,
+                   floor: float | None = None) -> tuple[RosterResult, cp_model.CpSolver]:
+        """Solve a built model once with CP-SAT; the stop mechanism applies.
+
+        ``floor`` is a lower bound proven elsewhere: the solve stops at a roster that meets
+        it, and the result's bound is at least ``floor``.
+        """
         if hint is not None:
             add_hint(built, hint)
         cp = cp_model.CpSolver()
@@ -231,18 +242,20 @@ class RosterSolver:
                 return RosterResult(Status.UNKNOWN), cp
             self._cp = cp
         try:
-            code = cp.solve(built.model, _Callback(start, self.progress, self.stop_event))
+            code = cp.solve(built.model, _Callback(start, self.progress, self.stop_event, floor))
         finally:
             with self._lock:
                 self._cp = None
         status = _STATUS.get(code, Status.UNKNOWN)
         result = RosterResult(status)
         if status.has_roster:
-            result.bound = cp.best_objective_bound
+            result.bound = max(cp.best_objective_bound, floor if floor is not None else -math.inf)
             result.roster = extract_roster(built, cp)
             result.violations = violations_of(built, cp)
             # the roster's true cost (mid-search, CP-SAT may count idle cover slack)
             result.objective = sum(v.cost for v in result.violations)
+            if result.bound >= result.objective - 1e-6:
+                result.status = Status.OPTIMAL
         elif status is Status.MODEL_INVALID:
             result.message = built.model.validate()
         return result, cp

@@ -41,3 +41,13 @@ def solved(p: RosterProblem, time_limit: float = 10.0, **kw: object) -> RosterRe
 def rows(r: RosterResult) -> dict[str, str]:
     """Roster as one string per staff: shift id per day, '.' for off."""
     return {k: "".join(c or "." for c in v) for k, v in r.roster.items()}
+
+
+def check_result(p: RosterProblem, r: RosterResult) -> None:
+    """A roster the validator accepts at the same cost, and a bound that matches the status."""
+    assert r.status.has_roster, r
+    rep = validate(p, r.roster)
+    assert rep.feasible and rep.objective == r.objective
+    assert sum(v.cost for v in r.violations) == r.objective
+    assert r.bound is not None and r.bound <= r.objective
+    assert (r.status is Status.OPTIMAL) == (r.bound >= r.objective)

@@ -8,6 +8,8 @@ import time
 import pytest
 
 from solver import CoverDemand, Pin, ShiftRequest, Weights
+from solver.colgen import ColumnGeneration
+from solver.guide import Guide
 from solver.lns import StaffLNS
 from solver.neighbourhoods import RosterLNS, search_parallel
 from solver.problem import RosterProblem
@@ -115,10 +117,39 @@ def test_parallel_search_improves_with_two_threads() -> None:
     assert seen == sorted(seen, reverse=True) and seen[-1] == final_cost
 
 
-@pytest.mark.parametrize("kind", ["staff", "days", "block"])
+def _guide(p: RosterProblem) -> Guide:
+    roster, _ = _first(p)
+    cg = ColumnGeneration(p, workers=2)
+    cg.add_roster(roster)
+    cg.run(time.monotonic() + 10)
+    duals = cg.master.solve()
+    assert duals is not None
+    return Guide(cg.master, duals)
+
+
+@pytest.mark.parametrize("kind", ["staff", "days", "block", "guided_staff", "guided_block"])
 def test_each_kind_frees_a_part_of_the_roster(kind: str) -> None:
     p = _team()
-    lns = RosterLNS(build_model(p), 1, lambda cp: None)
-    cells = lns._cells(kind)
+    guide = _guide(p) if kind.startswith("guided") else None
+    lns = RosterLNS(build_model(p), 1, lambda cp: None, guide)
+    roster, _ = _first(p)
+    cells = lns._cells(kind, roster)
     assert 0 < len(cells) < len(p.staff) * p.days
     assert all(0 <= s < len(p.staff) and 0 <= d < p.days for s, d in cells)
+
+
+def test_guided_parts_favour_what_carries_the_reduced_costs() -> None:
+    lns = RosterLNS(build_model(_team()), 3, lambda cp: None)
+    picks = [lns._weighted([0.0, 0.0, 100.0, 0.0, 1.0], 1)[0] for _ in range(200)]
+    assert picks.count(2) > 180
+    assert set(picks) - {2}, "a part without reduced cost must still be drawn sometimes"
+    assert sorted(lns._weighted([1.0] * 6, 6)) == list(range(6))
+
+
+def test_guided_search_keeps_every_roster_valid() -> None:
+    p = _team()
+    roster, cost = _first(p)
+    final, final_cost = search_parallel(build_model(p), roster, cost, time.monotonic() + 2,
+                                        lambda: False, lambda cp: None, guide=_guide(p))
+    rep = validate(p, final)
+    assert rep.feasible and rep.objective == final_cost < cost

@@ -1,0 +1,62 @@
+"""Where a roster loses against the relaxation: the reduced costs of its rows and cover cells.
+
+With the master's optimal duals, the cost of any roster is the relaxation's value plus the
+reduced cost of each employee's row plus, for each cover demand, the shortfall and excess
+priced at ``weight - dual``. Each part is (about) non-negative, so a roster whose cost is close to
+the bound can only be improved by changing the rows and the days that carry these parts: the
+large-neighbourhood search frees those more often (:mod:`solver.neighbourhoods`).
+"""
+
+from __future__ import annotations
+
+from solver.master import Duals, Master
+from solver.pricing import RowCost
+from solver.result import Roster
+
+
+class Guide:
+    """Reduced costs of a roster's rows (per employee) and cover cells (per day)."""
+
+    def __init__(self, master: Master, duals: Duals) -> None:
+        self.master = master
+        self.duals = duals
+        p = master.problem
+        self.costs = [RowCost(p, s) for s in range(len(p.staff))]
+        self.prices = [master.prices(s, duals.cover) for s in range(len(p.staff))]
+
+    def weights(self, roster: Roster) -> tuple[list[float], list[float]]:
+        """Per employee the reduced cost of their row, per day that of its cover penalties
+        (negative parts, which only rounding or an unfinished relaxation leave, count as 0)."""
+        staff_rc, day_rc, _ = self.parts(roster)
+        return [max(0.0, v) for v in staff_rc], [max(0.0, v) for v in day_rc]
+
+    def parts(self, roster: Roster) -> tuple[list[float], list[float], float]:
+        """The cost of ``roster`` split into row parts, day parts and a constant.
+
+        ``sum(staff) + sum(days) + constant`` is the roster's cost whatever the duals; with
+        optimal duals the constant is about the relaxation's value and the parts are about
+        non-negative.
+        """
+        p = self.master.problem
+        idx = p.shift_index
+        count = [0] * len(p.cover)
+        staff_w: list[float] = []
+        for s, st in enumerate(p.staff):
+            cells = tuple((d, idx[c]) for d, c in enumerate(roster[st.id]) if c is not None)
+            prices = self.prices[s]
+            earned = sum(prices.get(key, 0.0) for key in cells)
+            rc = self.costs[s](cells) - earned - self.duals.convexity[s]
+            staff_w.append(rc)
+            demands = self.master.demands_of[s]
+            for key in cells:
+                for k in demands.get(key, ()):
+                    count[k] += 1
+        day_w = [0.0] * p.days
+        constant = sum(self.duals.convexity)
+        for k, c in enumerate(p.cover):
+            pi = self.duals.cover[k]
+            n = count[k]
+            constant += pi * c.requirement
+            day_w[c.day] += (self.master.under_weight[k] - pi) * max(0, c.requirement - n) \
+                + (c.over_weight + pi) * max(0, n - c.requirement)
+        return staff_w, day_w, constant
