@@ -100,7 +100,7 @@ class AgendaController(Controller):
             raise refuse(request, "appointment", appointment_id, "cancel_appointment")
         try:
             booking_service.cancel(request.app.state.engine, appointment_id, links=links_for(request),
-                                   by_staff=True)
+                                   now=clock(request.app.state), by_staff=True)
         except NotFound:
             raise NotFoundException("No such appointment.") from None
         except TooLateToChange:
