@@ -25,15 +25,15 @@ class Guide:
         self.prices = [master.prices(s, duals.cover) for s in range(len(p.staff))]
 
     def weights(self, roster: Roster) -> tuple[list[float], list[float]]:
-        """Per employee the reduced cost of their row, per day that of its cover penalties
+        """Per employee the reduced cost of their row, per cover demand that of its penalty
         (negative parts, which only rounding or an unfinished relaxation leave, count as 0)."""
-        staff_rc, day_rc, _ = self.parts(roster)
-        return [max(0.0, v) for v in staff_rc], [max(0.0, v) for v in day_rc]
+        staff_rc, cover_rc, _ = self.parts(roster)
+        return [max(0.0, v) for v in staff_rc], [max(0.0, v) for v in cover_rc]
 
     def parts(self, roster: Roster) -> tuple[list[float], list[float], float]:
-        """The cost of ``roster`` split into row parts, day parts and a constant.
+        """The cost of ``roster`` split into row parts, cover-demand parts and a constant.
 
-        ``sum(staff) + sum(days) + constant`` is the roster's cost whatever the duals; with
+        ``sum(staff) + sum(cover) + constant`` is the roster's cost whatever the duals; with
         optimal duals the constant is about the relaxation's value and the parts are about
         non-negative.
         """
@@ -51,12 +51,12 @@ class Guide:
             for key in cells:
                 for k in demands.get(key, ()):
                     count[k] += 1
-        day_w = [0.0] * p.days
+        cover_w: list[float] = []
         constant = sum(self.duals.convexity)
         for k, c in enumerate(p.cover):
             pi = self.duals.cover[k]
             n = count[k]
             constant += pi * c.requirement
-            day_w[c.day] += (self.master.under_weight[k] - pi) * max(0, c.requirement - n) \
-                + (c.over_weight + pi) * max(0, n - c.requirement)
-        return staff_w, day_w, constant
+            cover_w.append((self.master.under_weight[k] - pi) * max(0, c.requirement - n)
+                           + (c.over_weight + pi) * max(0, n - c.requirement))
+        return staff_w, cover_w, constant

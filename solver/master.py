@@ -129,14 +129,3 @@ class Master:
             total += min(0.0, (self.under_weight[k] - pi) * c.requirement)
             total += min(0.0, (c.over_weight + pi) * self.max_over[k])
         return total
-
-    def fractional(self) -> dict[tuple[int, int, int], float]:
-        """The master's solution as a share of each (employee, day, shift) cell."""
-        out: dict[tuple[int, int, int], float] = {}
-        for s, cols in enumerate(self.columns):
-            for col in cols.values():
-                share = col.var.solution_value()
-                if share > 1e-9:
-                    for d, t in col.cells:
-                        out[(s, d, t)] = out.get((s, d, t), 0.0) + share
-        return out

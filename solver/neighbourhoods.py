@@ -21,6 +21,14 @@ default LP level in steps (4402 against 3453-3562 on Instance11) or none (4916);
 1 or 2 s instead of 0.5 s. Steps of 0.3 s (60 s, quiet machine, against 0.5 s): Instance15
 5146 / 4947, Instance12 4628 / 4828, Instance18 5304 / 5402: mixed, 0.5 s kept. The two
 threads keep both cores busy (Instance15, 30 s: 58.5 s of CPU), so a third would not help.
+
+With a :class:`~solver.guide.Guide` (column generation ran first), two more kinds draw the
+employees in proportion to the reduced cost of their row and centre the window of days on a
+cover demand drawn in proportion to its share of the cost above the relaxation: the steps go
+where the roster is furthest from the bound. A third kind freeing the staff able to work the
+most costly cover demands was tried (60 s, seeds 0 and 1, with / without): Instance8 1316,
+1413 / 1403, 1324; Instance12 4361, 4290 / 4261, 4385; Instance15 4772, 4691 / 4491, 4350;
+Instance18 4711, 5003 / 5126, 5023: no winner within the spread, not kept.
 """
 
 from __future__ import annotations
@@ -96,16 +104,20 @@ class RosterLNS:
         n_staff, n_days = len(p.staff), p.days
         share = self.share[kind]
         if kind.startswith("guided") and self.guide is not None:
-            staff_w, day_w = self.guide.weights(roster)
+            staff_w, cover_w = self.guide.weights(roster)
             if kind == "guided_staff":
                 k = min(n_staff, max(2, round(share * n_staff)))
                 return {(s, d) for s in self._weighted(staff_w, k) for d in range(n_days)}
             side = min(1.0, share ** 0.5)
             k = min(n_staff, max(2, round(side * n_staff * 1.4)))
             w = min(n_days, max(3, round(side * n_days / 1.4)))
-            centre = self._weighted(day_w, 1)[0]
-            a = min(max(0, centre - w // 2), n_days - w)
-            return {(s, d) for s in self._weighted(staff_w, k) for d in range(a, a + w)}
+            staff = self._weighted(staff_w, k)
+            if p.cover:
+                centre = p.cover[self._weighted(cover_w, 1)[0]].day
+                a = min(max(0, centre - w // 2), n_days - w)
+            else:
+                a = self.rng.randrange(n_days - w + 1)
+            return {(s, d) for s in staff for d in range(a, a + w)}
         if kind == "staff":
             k = min(n_staff, max(2, round(share * n_staff)))
             staff = self.rng.sample(range(n_staff), k)

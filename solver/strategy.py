@@ -69,6 +69,23 @@ Instance12 4229 / 4828, Instance15 4721 / 4947, Instance18 5403 / 5402, but Inst
 1396 / 1302, Instance16 3329 / 3234 and the bounds of Instance10 (7 / 4622) and Instance11
 (2170 / 3437) lost; with 0.05, Instance12 4451, Instance15 4841, Instance18 5204. No clear
 winner within the run-to-run spread: 0.2 kept, for its bounds.
+
+Measured 2026-12 (60 s, 2 workers, one run each unless said): column generation
+(:mod:`solver.colgen`, kept, :func:`_decomposed`) for problems whose cost is a sum over
+employees plus cover penalties. Its Lagrangian bound is far above CP-SAT's (Instance12 4040,
+the optimum, against 3833; Instance18 4417 against nothing) and proves Instance4 (3 s), 10
+(21 s) and 11 (19 s) optimal once the roster reaches it. It converges in about 10 s on
+Instance7, 14 s on 10 and 11, 35-45 s on 12 and 14, more than 100 s on 15 and 18, hence at
+most COLGEN_SHARE of the time, its bound kept as it stands. After it: small problems go to
+CP-SAT from scratch, asked to stop at the bound (Instance6: optimal in 2 seeds of 3; hinted
+with the combined roster it stayed at 2041-2045), larger ones to the guided LNS, starting
+from :func:`solver.combine.combine`'s roster, with the Lagrangian cuts in its model. Rosters
+against the hybrid above: Instance8 1313-1411 / 1445, Instance12 4272 / 4843, Instance14
+1283-1289 / 1302, Instance15 4244-4627 / 4947, Instance16 3231-3235 / 3234, Instance18
+4797-5005 / 5402. Tried and lost: a CP-SAT, SCIP, CBC or HiGHS integer programme over the
+pool of rows (slow, poor); the cuts inside CP-SAT's full model (its bound does not move past
+the root; Instance6 misled to 2049); best responses after combining; Wentges smoothing other
+than 0.5; a pure-Python dynamic programme for pricing (far slower than CP-SAT).
 """
 
 from __future__ import annotations

@@ -145,12 +145,12 @@ def test_guide_splits_the_cost_of_any_roster() -> None:
                                                                  lambda: False))
     for roster in rosters:
         assert roster is not None
-        staff_rc, day_rc, constant = guide.parts(roster)
+        staff_rc, cover_rc, constant = guide.parts(roster)
         cost = validate(p, roster).objective
-        assert abs(constant + sum(staff_rc) + sum(day_rc) - cost) < 1e-6
-        staff_w, day_w = guide.weights(roster)
+        assert abs(constant + sum(staff_rc) + sum(cover_rc) - cost) < 1e-6
+        staff_w, cover_w = guide.weights(roster)
         assert staff_w == [max(0.0, v) for v in staff_rc]
-        assert day_w == [max(0.0, v) for v in day_rc]
+        assert cover_w == [max(0.0, v) for v in cover_rc]
 
 
 def test_combined_roster_is_valid_and_no_worse_than_its_start() -> None:
