@@ -28,7 +28,11 @@ cover demand drawn in proportion to its share of the cost above the relaxation: 
 where the roster is furthest from the bound. A third kind freeing the staff able to work the
 most costly cover demands was tried (60 s, seeds 0 and 1, with / without): Instance8 1316,
 1413 / 1403, 1324; Instance12 4361, 4290 / 4261, 4385; Instance15 4772, 4691 / 4491, 4350;
-Instance18 4711, 5003 / 5126, 5023: no winner within the spread, not kept.
+Instance18 4711, 5003 / 5126, 5023: no winner within the spread, not kept. Nor a kick (after
+5 s without a better roster, one step of 2 s freeing twice the share; with / without, seeds 0
+and 1): Instance8 1412, 1313 / 1308, 1309; Instance14 1278 (optimal), 1282 / 1280, 1278
+(optimal); Instance16 3225, 3330 / 3327, 3229; Instance18 4792, 4706 / 4780, 4730. Instance8
+and 16 end either near the optimum or one cover shortfall (100) above it, whatever the variant.
 """
 
 from __future__ import annotations
