@@ -127,7 +127,7 @@ def _guide(p: RosterProblem) -> Guide:
     return Guide(cg.master, duals)
 
 
-@pytest.mark.parametrize("kind", ["staff", "days", "block", "guided_staff", "guided_block"])
+@pytest.mark.parametrize("kind", ["staff", "days", "block", "pair", "guided_staff", "guided_block"])
 def test_each_kind_frees_a_part_of_the_roster(kind: str) -> None:
     p = _team()
     guide = _guide(p) if kind.startswith("guided") else None
