@@ -153,3 +153,14 @@ def test_guided_search_keeps_every_roster_valid() -> None:
                                         lambda: False, lambda cp: None, guide=_guide(p))
     rep = validate(p, final)
     assert rep.feasible and rep.objective == final_cost < cost
+
+
+def test_pair_kind_frees_everybody_around_a_short_and_an_over_staffed_day() -> None:
+    p = _team(21, cover=(CoverDemand(3, "D", 2), CoverDemand(17, "N", 1)))
+    lns = RosterLNS(build_model(p), 5, lambda cp: None)
+    roster = {st.id: [None] * p.days for st in p.staff}
+    roster["S0"][17] = roster["S1"][17] = "N"  # day 3 short of 2, day 17 one too many
+    assert lns._misses(roster) == ([3], [17])
+    lns.share["pair"] = 0.1  # two windows of two days (the least), each ending on its day
+    assert lns._cells("pair", roster) == {(s, d) for s in range(len(p.staff))
+                                          for d in (2, 3, 16, 17)}
