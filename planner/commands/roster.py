@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from planner.commands.memory import PeakMemory
 from solver import RosterProblem, RosterResult, Status, solve
 from solver.formats.curtois import (
     CurtoisFormatError,
@@ -230,7 +231,8 @@ def bench_roster(directory: str, time_limit: float, workers: int, seed: int, qui
         if not quiet:
             err.print(f"[{i}/{len(files)}] {problem.name}: {problem.days} days, "
                       f"{len(problem.staff)} staff, {len(problem.shifts)} shifts")
-        result = _run(problem, time_limit, workers, seed, quiet)
+        with PeakMemory() as memory:
+            result = _run(problem, time_limit, workers, seed, quiet)
         report = validate(problem, result.roster) if result.roster else None
         ok = bool(report and report.feasible and report.objective == result.objective)
         known = best.get(problem.name)
@@ -241,7 +243,8 @@ def bench_roster(directory: str, time_limit: float, workers: int, seed: int, qui
                      "staff": len(problem.staff), "shifts": len(problem.shifts),
                      "status": result.status.value, "objective": result.objective,
                      "bound": _num(result.bound), "best_known": known, "gap_percent": gap,
-                     "seconds": round(result.seconds, 2), "validated": ok})
+                     "seconds": round(result.seconds, 2), "peak_mib": memory.mib,
+                     "validated": ok})
         if out_dir and result.roster:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             write_roster(Path(out_dir) / f"{problem.name}.roster", problem, result.roster)
@@ -249,12 +252,12 @@ def bench_roster(directory: str, time_limit: float, workers: int, seed: int, qui
             Path(json_out).write_text(json.dumps(rows, indent=2) + "\n")
     table = Table(title=f"Roster benchmark ({time_limit:g} s, {workers} workers, seed {seed})")
     for col in ("instance", "days×staff×shifts", "objective", "bound", "best known", "gap %",
-                "seconds", "validated"):
+                "seconds", "peak MiB", "validated"):
         table.add_column(col, justify="left" if col == "instance" else "right")
     for r in rows:
         table.add_row(r["instance"], f"{r['days']}×{r['staff']}×{r['shifts']}",
                       _txt(r["objective"]), _txt(r["bound"]), _txt(r["best_known"]),
-                      _txt(r["gap_percent"]), f"{r['seconds']:.1f}",
+                      _txt(r["gap_percent"]), f"{r['seconds']:.1f}", _txt(r["peak_mib"]),
                       "[green]ok[/green]" if r["validated"] else "[red]no[/red]")
     out = Console(file=sys.stdout)
     if out.width < 130:  # a pipe or a narrow terminal: do not squeeze the columns

@@ -83,6 +83,7 @@ def test_bench_table_and_json(tmp_path: Path) -> None:
     row = rows[0]
     assert row["validated"] is True and row["best_known"] == 1000
     assert row["gap_percent"] == round(100 * (row["objective"] - 1000) / 1000, 3)
+    assert 20 < row["peak_mib"] < 4096 and "peak MiB" in r.stdout  # this process's memory
     assert "Instance1" in r.stdout and "4×2" in r.stdout.replace(" ", "") or "14×4×2" in r.stdout
     r = _runner().invoke(bench, ["roster", str(tmp_path / "none")])
     assert r.exit_code == 2
