@@ -85,7 +85,13 @@ against the hybrid above: Instance8 1313-1411 / 1445, Instance12 4272 / 4843, In
 4797-5005 / 5402. Tried and lost: a CP-SAT, SCIP, CBC or HiGHS integer programme over the
 pool of rows (slow, poor); the cuts inside CP-SAT's full model (its bound does not move past
 the root; Instance6 misled to 2049); best responses after combining; Wentges smoothing other
-than 0.5; a pure-Python dynamic programme for pricing (far slower than CP-SAT).
+than 0.5; a pure-Python dynamic programme for pricing (far slower than CP-SAT). COLGEN_SHARE
+0.3 against 0.45 (seeds 0 and 1): Instance15 4063, 4048 / 4088, 4094 but bound 2208, 2017 /
+3704, 3654; Instance18 4695, 4710 / 4874, 4709, bound 2708, 2366 / 3911, 3813; Instance14
+1285, 1287 / 1279, 1278 (proven optimal in 26 s); Instance12 4151, 4057 / 4047, 4155, bound
+3938, 3933 / 4040: the bound climbs steeply in those seconds, 0.45 kept. A dive (fix the rows
+the master uses most, price the others again, repeat) from the converged master of Instance8
+ended at 1507-1710 before the LNS (1307 and 1497 after it): not kept.
 """
 
 from __future__ import annotations
