@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from ortools.sat.python import cp_model
 
 from solver import CoverDemand, RosterProblem, ShiftRequest, ShiftType, Status, Weights, solve
-from solver.colgen import ColumnGeneration, add_cuts, applies
+from solver.colgen import ColumnGeneration, Relaxation, add_cuts, applies
 from solver.combine import combine
 from solver.guide import Guide
 from solver.lns import StaffLNS
@@ -177,3 +177,25 @@ def test_decomposed_path_on_a_larger_team_reports_a_valid_bound(
     r = solve(p, time_limit=8, workers=2, progress=lambda s, o, b: seen.append(o))
     check_result(p, r)
     assert seen and seen == sorted(seen, reverse=True) and seen[-1] == r.objective
+
+
+def test_small_path_proves_what_a_short_probe_leaves_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When CP-SAT's first look settles nothing, column generation and CP-SAT still prove."""
+    import solver.strategy as strategy
+
+    p = _team()
+    optimum = _optimum(p)
+    assert optimum is not None
+    monkeypatch.setattr(strategy, "PROBE_SHARE", 1e-4)  # 3 ms: no proof in that time
+    runs: list[Relaxation] = []
+    real = ColumnGeneration.run
+
+    def run(self: ColumnGeneration, *args: object, **kw: object) -> Relaxation:
+        runs.append(real(self, *args, **kw))  # type: ignore[arg-type]
+        return runs[-1]
+
+    monkeypatch.setattr(ColumnGeneration, "run", run)
+    r = solve(p, time_limit=30, workers=2)
+    check_result(p, r)
+    assert r.status is Status.OPTIMAL and r.objective == optimum
+    assert runs and r.bound is not None and r.bound >= runs[0].rounded > 0
