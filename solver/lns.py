@@ -59,6 +59,17 @@ class Coverage:
                 if key in self.count and (skill is None or skill in mine):
                     self.count[key] += sign
 
+    def gaps(self) -> tuple[list[int], list[int]]:
+        """Days of the cover demands left short, and of those over-staffed."""
+        short, extra = [], []
+        for c in self.problem.cover:
+            n = self.count[(c.day, c.shift, c.skill)]
+            if n < c.requirement:
+                short.append(c.day)
+            elif n > c.requirement:
+                extra.append(c.day)
+        return short, extra
+
     def marginal(self, sid: str, row: list[str | None]) -> dict[tuple[int, int], int]:
         """Cost change of ``sid`` working (day, shift index), the other rows fixed.
 

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
+from solver.lns import Coverage
 from solver.model.objective import solution_cost
 from solver.result import Roster
 
@@ -120,49 +121,34 @@ class RosterLNS:
             k = min(n_staff, max(2, round(side * n_staff * 1.4)))
             w = min(n_days, max(3, round(side * n_days / 1.4)))
             staff = self._weighted(staff_w, k)
-            if p.cover:
-                centre = p.cover[self._weighted(cover_w, 1)[0]].day
-                a = min(max(0, centre - w // 2), n_days - w)
-            else:
-                a = self.rng.randrange(n_days - w + 1)
-            return {(s, d) for s in staff for d in range(a, a + w)}
+            centre = p.cover[self._weighted(cover_w, 1)[0]].day if p.cover else None
+            return {(s, d) for s in staff for d in self._window(centre, w)}
         if kind == "staff":
             k = min(n_staff, max(2, round(share * n_staff)))
             staff = self.rng.sample(range(n_staff), k)
             return {(s, d) for s in staff for d in range(n_days)}
         if kind == "days":
             w = min(n_days, max(2, round(share * n_days)))
-            a = self.rng.randrange(n_days - w + 1)
-            return {(s, d) for s in range(n_staff) for d in range(a, a + w)}
+            return {(s, d) for s in range(n_staff) for d in self._window(None, w)}
         if kind == "pair":
             w = min(n_days, max(2, round(share * n_days / 2)))
-            short, extra = self._misses(roster)
-            days = set()
-            for pool in (short, extra):
-                centre = self.rng.choice(pool) if pool else self.rng.randrange(n_days)
-                a = min(max(0, centre - w // 2), n_days - w)
-                days.update(range(a, a + w))
+            days: set[int] = set()
+            for pool in Coverage(p, roster).gaps():
+                days.update(self._window(self.rng.choice(pool) if pool else None, w))
             return {(s, d) for s in range(n_staff) for d in days}
         # a block: a window of days for some of the staff
         side = min(1.0, share ** 0.5)
         k = min(n_staff, max(2, round(side * n_staff * 1.4)))
         w = min(n_days, max(3, round(side * n_days / 1.4)))
-        a = self.rng.randrange(n_days - w + 1)
+        window = self._window(None, w)
         staff = self.rng.sample(range(n_staff), k)
-        return {(s, d) for s in staff for d in range(a, a + w)}
+        return {(s, d) for s in staff for d in window}
 
-    def _misses(self, roster: Roster) -> tuple[list[int], list[int]]:
-        """Days of the cover demands ``roster`` leaves short, and of those it over-staffs."""
-        p = self.problem
-        short, extra = [], []
-        for c in p.cover:
-            n = sum(1 for st in p.staff if roster[st.id][c.day] == c.shift
-                    and (c.skill is None or c.skill in st.skills))
-            if n < c.requirement:
-                short.append(c.day)
-            elif n > c.requirement:
-                extra.append(c.day)
-        return short, extra
+    def _window(self, centre: int | None, w: int) -> range:
+        """``w`` consecutive days around ``centre`` (anywhere when None), within the horizon."""
+        last = self.problem.days - w  # the latest first day
+        a = self.rng.randrange(last + 1) if centre is None else min(max(0, centre - w // 2), last)
+        return range(a, a + w)
 
     def step(self, roster: Roster, cost: int, seconds: float) -> tuple[Roster, int] | None:
         """One step from ``roster`` (of cost ``cost``); the new roster and cost if kept."""

@@ -219,24 +219,27 @@ def _decomposed(rs: RosterSolver, start: float, small: bool) -> RosterResult | N
 
     p = rs.problem
     deadline = start + rs.time_limit
+    built = build_model(p)  # for CP-SAT on a small problem, for the LNS on a larger one
     first = _valid_hint(rs)
+    cost = validate(p, first).objective if first is not None else None
     if small:
         # CP-SAT alone settles many small problems within seconds (the demo team: 2 s, where
         # column generation takes 7 s to prove its trivial bound of 0)
-        probe, _ = rs.run_cp_sat(build_model(p), PROBE_SHARE * rs.time_limit, start,
-                                 BOUND_PARAMETERS, hint=rs.hint)
+        probe, _ = rs.run_cp_sat(built, PROBE_SHARE * rs.time_limit, start, BOUND_PARAMETERS,
+                                 hint=rs.hint)
+        built.model.clear_hints()  # the final solve starts from scratch (see below)
         if probe.status in (Status.OPTIMAL, Status.INFEASIBLE, Status.MODEL_INVALID) \
                 or rs.stop_event.is_set():
             return probe
-        if probe.status.has_roster and (first is None or (probe.objective or 0)
-                                        < validate(p, first).objective):
-            first = probe.roster
+        if probe.status.has_roster and (cost is None or (probe.objective or 0) < cost):
+            first, cost = probe.roster, probe.objective
     if first is None:
         first = StaffLNS(p, rs.seed, rs.register).construct(
             start + 0.3 * rs.time_limit, rs.stop_event.is_set)
-    if first is None:
-        return None
-    cost = validate(p, first).objective
+        if first is None:
+            return None
+        cost = validate(p, first).objective
+    assert cost is not None
     cg = ColumnGeneration(p, rs.workers, rs.seed, rs.stop_event.is_set)
     cg.add_roster(first)
     rel = cg.run(start + COLGEN_SHARE * rs.time_limit, target=cost)
@@ -255,12 +258,11 @@ def _decomposed(rs: RosterSolver, start: float, small: bool) -> RosterResult | N
         # not (2046); hinted with the combined roster, or after 30 % of the time of LNS, it
         # mostly stays at a roster one cover shortfall away (2041-2045), whose every row has
         # a zero reduced cost. With the cuts it is misled too (2049 against optimal in 29 s).
-        result, _ = rs.run_cp_sat(build_model(p), _left(rs, start), start, BOUND_PARAMETERS,
+        result, _ = rs.run_cp_sat(built, _left(rs, start), start, BOUND_PARAMETERS,
                                   floor=bound)
         if not result.status.has_roster or (result.objective or 0) > cost:
             return _finish(p, roster, max(bound, result.bound or 0.0))
         return result
-    built = build_model(p)
     if CUTS_IN_LNS:
         add_cuts(built, rel)
 

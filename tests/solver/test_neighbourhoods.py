@@ -10,7 +10,7 @@ import pytest
 from solver import CoverDemand, Pin, ShiftRequest, Weights
 from solver.colgen import ColumnGeneration
 from solver.guide import Guide
-from solver.lns import StaffLNS
+from solver.lns import Coverage, StaffLNS
 from solver.neighbourhoods import RosterLNS, search_parallel
 from solver.problem import RosterProblem
 from solver.result import Roster
@@ -160,7 +160,7 @@ def test_pair_kind_frees_everybody_around_a_short_and_an_over_staffed_day() -> N
     lns = RosterLNS(build_model(p), 5, lambda cp: None)
     roster = {st.id: [None] * p.days for st in p.staff}
     roster["S0"][17] = roster["S1"][17] = "N"  # day 3 short of 2, day 17 one too many
-    assert lns._misses(roster) == ([3], [17])
+    assert Coverage(p, roster).gaps() == ([3], [17])
     lns.share["pair"] = 0.1  # two windows of two days (the least), each ending on its day
     assert lns._cells("pair", roster) == {(s, d) for s in range(len(p.staff))
                                           for d in (2, 3, 16, 17)}
