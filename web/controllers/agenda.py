@@ -78,7 +78,7 @@ class AgendaController(Controller):
                             groupby(sorted(todays, key=lambda r: (r.clinician_family, r.staff_id,
                                                                   r.starts_at)),
                                     key=lambda r: r.clinician)]
-            days.append((current, by_clinician, sum(r.status.value != "cancelled" for r in todays)))
+            days.append((current, by_clinician, todays))
         step = dt.timedelta(days=7 if week else 1)
         audit_sync(request, "read_agenda", "site", f"{site.id}:{first.isoformat()}:{length}")
         return page("staff/agenda.html", section="agenda", zone=zone, day=day, first=first,

@@ -70,6 +70,12 @@ def test_secretary_cancels_for_a_patient(staff_app, sqlite_demo_engine) -> None:
         again = client.post(f"/staff/agenda/appointments/{ids[0]}/cancel",
                             data={"_csrf": csrf_of(page.text)}, follow_redirects=False)
         assert "error=not_active" in again.headers["location"]
+        # the day and its clinician count the same way: on, then cancelled
+        after = client.get(f"/staff/agenda?date={monday.isoformat()}&lang=en").text
+        assert re.findall(r"· (\d+ appointments?(?:, \d+ cancelled)?)", after) \
+            == ["0 appointments, 1 cancelled"] * 2
+        french = client.get(f"/staff/agenda?date={monday.isoformat()}&lang=fr").text
+        assert french.count("0 rendez-vous, 1 annulé") == 2
     with Session(sqlite_demo_engine) as db:
         assert db.get(Appointment, ids[0]).status == AppointmentStatus.CANCELLED
 
