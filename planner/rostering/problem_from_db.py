@@ -35,8 +35,13 @@ PERIOD_DAYS = 28
 HISTORY_DAYS = 7
 
 #: Weights of the clinic's soft rules (one place). ``change`` applies to re-solves only.
-FAIRNESS_NIGHTS = 0
-FAIRNESS_WEEKENDS = 0
+#: Fairness costs this much per night (weekend) between the most and the least loaded of the
+#: staff who may work nights (weekends); an unmet cover costs 100. Measured on the demo team
+#: over 4 weeks (60 s, 2 workers): without it the optimum gives one nurse 6 nights and another
+#: 1; with 5 every nurse who works nights has 3 or 4, proven optimal in 3.2-7.5 s (median 3.9 s
+#: of 5 runs, against 2.4 s without).
+FAIRNESS_NIGHTS = 5
+FAIRNESS_WEEKENDS = 5
 CHANGE_WEIGHT = 2
 
 

@@ -31,7 +31,16 @@ def test_demo_team_over_four_weeks_is_proven_optimal(sqlite_demo_engine: Engine)
     with Session(sqlite_demo_engine) as db:
         stored = db.get(Roster, roster.id)
         assert stored.solver_status == "optimal" and stored.objective == result.objective
-        assert len(db.exec(select(Assignment).where(Assignment.roster_id == roster.id)).all()) > 100
+        cells = db.exec(select(Assignment).where(Assignment.roster_id == roster.id)).all()
+        assert len(cells) > 100
+        # nights are shared out: among the nurses who work nights, at most one apart
+        # (without the fairness rule the optimum gave one nurse 6 nights and another 1)
+        nights = {s.id for s in db.exec(select(ShiftType).where(ShiftType.is_night)).all()}
+        counts: dict[int, int] = {}
+        for cell in cells:
+            if cell.shift_type_id in nights:
+                counts[cell.staff_id] = counts.get(cell.staff_id, 0) + 1
+        assert len(counts) >= 5 and max(counts.values()) - min(counts.values()) <= 1, counts
 
 
 def test_pinned_cell_survives_a_resolve_and_publish_feeds_exports(demo_engine: Engine) -> None:
