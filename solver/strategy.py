@@ -98,10 +98,23 @@ Instance4 proven in 8.2 s (14-22 s before, the probe's roster is a better start)
 in 48.6 s (25-27 s), Instance7 1057 (1060, 1064). Since then the clinic problem has its
 fairness weights (5 and 5): the demo team is no longer separable and goes to ``max_lp`` alone,
 proven optimal in 3.2-7.5 s (median 3.9 s, 5 runs).
+
+Measured 2026-12-06 (60 s, 2 workers, seed 0): on huge problems, window re-solves
+(:mod:`solver.window`: a week of some employees on a model of its own) beside the best
+responses, each move chosen by the cost it removed per second lately. Instance20 (50 staff, 6
+shift types) 19091, 17864 and 19111 against 21693 with best responses alone (20920 and 23275 in
+earlier runs); but Instance21 (100 staff, 8 types) 71139, 67913, 68846, 67255 against 63800
+(62786, 63221), Instance23 (100 staff, 16 types) 191123 against 185850-188846: early on a best
+response removes about twice what a window does per second there (21: 5000 against 2500 per
+step), and the windows' share did not fall with less exploration (3 %: 68846). Instance24 628577
+against 632353-634719. Hence windows only up to WINDOW_MAX staff × shift types (20: 300; 21:
+800; 23: 1600; 24: 4800). From the same construction of Instance20, 56 s: best responses alone
+24917, windows alone 24090, half the time each 20438, alternating 19403.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from typing import TYPE_CHECKING
 
@@ -127,6 +140,14 @@ HYBRID_SHARE = 0.2
 COLGEN_SHARE = 0.45
 #: Small separable problems: CP-SAT alone for this share of the time before column generation.
 PROBE_SHARE = 0.1
+#: Huge problems: window re-solves (:mod:`solver.window`) beside best responses ...
+WINDOWS = True
+#: ... up to this many (staff × shift types) per day (measured: see the module docstring) ...
+WINDOW_MAX = 400
+#: ... and how often the move that is not the best lately is tried anyway ...
+WINDOW_EXPLORE = 0.1
+#: ... and the weight of the last step in a move's running rate (cost removed per second).
+RATE_SMOOTHING = 0.3
 #: Add the column-generation cuts to the model the LNS re-solves parts of.
 CUTS_IN_LNS = True
 #: Let the reduced costs of the relaxation guide the LNS (:mod:`solver.guide`).
@@ -324,9 +345,10 @@ def _best(a: RosterResult, b: RosterResult) -> RosterResult:
 
 
 def _huge(rs: RosterSolver, start: float) -> RosterResult:
-    """Employee-by-employee construction, then best responses of one employee at a time."""
+    """Employee-by-employee construction, then best responses and window re-solves."""
     from solver.lns import Coverage, StaffLNS
     from solver.validate import validate
+    from solver.window import WindowSearch
 
     p = rs.problem
     lns = StaffLNS(p, rs.seed, rs.register, workers=rs.workers)
@@ -345,8 +367,19 @@ def _huge(rs: RosterSolver, start: float) -> RosterResult:
     objective = validate(p, roster).objective
     rs.report(objective, 0.0)
     cov = Coverage(p, roster)
+    window = WindowSearch(p, rs.seed, rs.register, workers=rs.workers)
+    rng = random.Random(rs.seed)
+    windows = WINDOWS and len(p.staff) * len(p.shifts) <= WINDOW_MAX
+    rates: dict[str, float | None] = {"best": None, "window": None} if windows else {"best": None}
     while not rs.stop_event.is_set() and time.monotonic() < deadline - 0.3:
-        delta = lns.improve_one(roster, cov, min(1.0, deadline - time.monotonic() - 0.2))
+        kind = _next_move(rates, rng)
+        began = time.monotonic()
+        limit = min(1.0, deadline - began - 0.2)
+        delta = lns.improve_one(roster, cov, limit) if kind == "best" \
+            else window.step(roster, limit, cov)
+        gain = -delta / max(1e-3, time.monotonic() - began)
+        seen = rates[kind]
+        rates[kind] = gain if seen is None else seen + RATE_SMOOTHING * (gain - seen)
         if delta < 0:
             objective += delta
             rs.report(objective, 0.0)
@@ -355,3 +388,14 @@ def _huge(rs: RosterSolver, start: float) -> RosterResult:
     return RosterResult(status, objective=report.objective, roster=roster,
                         violations=report.violations,
                         message="" if report.feasible else "internal error: invalid roster")
+
+
+def _next_move(rates: dict[str, float | None], rng: random.Random) -> str:
+    """The move that lately removed the most cost per second (each tried once first)."""
+    for kind, rate in rates.items():
+        if rate is None:
+            return kind
+    best = max(rates, key=lambda k: rates[k] or 0.0)
+    if len(rates) > 1 and rng.random() < WINDOW_EXPLORE:
+        return next(k for k in rates if k != best)
+    return best

@@ -37,6 +37,34 @@ def test_huge_path_gives_a_validated_roster(monkeypatch: pytest.MonkeyPatch) -> 
     assert sum(v.cost for v in r.violations) == r.objective
 
 
+@pytest.mark.parametrize("window_max", [400, 0])
+def test_huge_path_re_solves_windows_of_small_teams_only(monkeypatch: pytest.MonkeyPatch,
+                                                          window_max: int) -> None:
+    from solver.lns import StaffLNS
+    from solver.window import WindowSearch
+
+    monkeypatch.setattr(strategy, "HUGE", 0)
+    monkeypatch.setattr(strategy, "WINDOW_MAX", window_max)
+    calls = {"window": 0, "best": 0}
+    window_step, best_step = WindowSearch.step, StaffLNS.improve_one
+
+    def counted(kind: str, step):  # noqa: ANN001, ANN202
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            calls[kind] += 1
+            return step(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(WindowSearch, "step", counted("window", window_step))
+    monkeypatch.setattr(StaffLNS, "improve_one", counted("best", best_step))
+    p = _mid()  # 8 staff, 2 shift types
+    r = solve(p, time_limit=4)
+    assert r.status is Status.FEASIBLE
+    rep = validate(p, r.roster)
+    assert rep.feasible and rep.objective == r.objective
+    assert calls["best"] > 0
+    assert (calls["window"] > 0) == (window_max > 0)
+
+
 def test_huge_path_uses_a_feasible_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     p = _mid()
     first = solve(p, time_limit=3)

@@ -1,0 +1,171 @@
+"""Re-solve some employees on a window of days, on a model of that window alone.
+
+For year-long problems the full model is too big to re-solve parts of (a step would presolve it
+whole), and best responses move one employee at a time, so a shift cannot pass from one
+employee to another. A window step builds a small problem of its own: the days of the window,
+then a stretch after it pinned to the current roster (so that stretches crossing the
+window's end are checked), the days before it as history, and each employee's horizon-wide
+limits (minutes, shifts per type, weekends) reduced by what they work outside it, and the cover
+less what the employees left out of the window work there. A window starts on a Monday (or on
+the first day), so no weekend is split at its start. Every row it changes is checked again by
+the validator, over the whole horizon, before it is kept.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from solver.lns import Coverage
+from solver.problem import Pin, RosterProblem
+from solver.result import Roster
+
+#: Days of history given to a window (the longest rule looking back is 7 days of minutes).
+HISTORY = 14
+#: Days of a window (whole weeks, starting on a Monday).
+WIDTH = 7
+#: Staff freed by the first window (then the share adapts).
+FIRST_STAFF = 40
+#: CP-SAT parameters of a window step.
+PARAMETERS: dict[str, object] = {"linearization_level": 2}
+
+
+class WindowSearch:
+    """Improve a roster of a separable problem by re-solving windows of days.
+
+    Args:
+        problem: The problem (objective a sum over employees plus cover terms).
+        seed: Random seed.
+        register: Receives the running CP-SAT solver (or None) so a stop can reach it.
+        workers: CP-SAT workers of a step.
+    """
+
+    def __init__(self, problem: RosterProblem, seed: int,
+                 register: Callable[[cp_model.CpSolver | None], None], workers: int = 1) -> None:
+        self.problem = problem
+        self.rng = random.Random(seed)
+        self.register = register
+        self.workers = workers
+        #: Share of the staff freed in a window (adapts to what CP-SAT finishes in time).
+        self.share = min(1.0, FIRST_STAFF / max(1, len(problem.staff)))
+        longest = max([7, *(st.max_consecutive or 0 for st in problem.staff),
+                       *(st.min_consecutive for st in problem.staff),
+                       *(st.min_consecutive_off for st in problem.staff)])
+        #: Pinned days after the window: in any longest+1 days of a valid roster each stretch
+        #: rule sees a change, so a stretch crossing the window's end is checked whole.
+        self.extra = longest + 1
+
+    def step(self, roster: Roster, seconds: float, cov: Coverage | None = None) -> int:
+        """One window re-solved in place in ``roster`` (and ``cov`` kept up to date).
+
+        Returns the (non-positive) cost change.
+        """
+        from solver.roster import add_hint, build_model, extract_roster
+        from solver.validate import validate
+
+        p = self.problem
+        # windows start on the first day or on a Monday: no weekend is split at their start
+        a = self.rng.choice(sorted({0, *range((-p.start_weekday) % 7, p.days, 7)}))
+        b = min(p.days, a + WIDTH)
+        k = min(len(p.staff), max(2, round(self.share * len(p.staff))))
+        chosen = [st.id for st in self.rng.sample(p.staff, k)]
+        sub = self.window(roster, a, b, chosen)
+        current = {sid: roster[sid][a:a + sub.days] for sid in chosen}
+        before = validate(sub, current).objective
+        built = build_model(sub)
+        add_hint(built, current)
+        objective = built.model.proto.objective
+        objective.domain.extend([-(1 << 60), before - 1 - round(objective.offset)])
+        cp = cp_model.CpSolver()
+        prm = cp.parameters
+        prm.max_time_in_seconds = max(0.05, seconds)
+        prm.num_workers = self.workers
+        prm.random_seed = self.rng.randrange(1 << 30)
+        for key, value in PARAMETERS.items():
+            setattr(prm, key, value)
+        self.register(cp)
+        try:
+            code = cp.solve(built.model)
+        finally:
+            self.register(None)
+        # windows CP-SAT settles free more staff next time, those it cannot finish fewer
+        grow = 1.15 if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE) else 0.87
+        self.share = min(1.0, max(0.01, self.share * grow))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return 0
+        found = extract_roster(built, cp)
+        after = validate(sub, found).objective
+        changed = [sid for sid in chosen if found[sid][:b - a] != current[sid][:b - a]]
+        if after >= before or not changed:
+            return 0
+        rows = {sid: list(roster[sid]) for sid in changed}
+        for sid in changed:
+            rows[sid][a:b] = found[sid][:b - a]
+        # the validator has the last word on every changed row (rules over the whole horizon)
+        own = replace(p, staff=tuple(st for st in p.staff if st.id in rows), cover=(),
+                      requests=tuple(r for r in p.requests if r.staff in rows),
+                      pins=tuple(q for q in p.pins if q.staff in rows),
+                      history={k: v for k, v in p.history.items() if k in rows},
+                      reference={k: v for k, v in p.reference.items() if k in rows})
+        if not validate(own, rows).feasible:
+            return 0
+        if cov is not None:
+            for sid, row in rows.items():
+                cov.add(sid, roster[sid], -1)
+                cov.add(sid, row)
+        roster.update(rows)
+        return after - before
+
+    def window(self, roster: Roster, a: int, b: int, chosen: list[str]) -> RosterProblem:
+        """The problem of ``chosen`` on days ``a``..``b-1`` (then pinned days), the rest fixed.
+
+        The others' work is taken off each cover requirement (a demand they already meet or
+        exceed becomes a demand of 0: every extra person costs the same over-cover weight).
+        """
+        p = self.problem
+        end = min(p.days, b + self.extra)
+        inside = range(a, end)
+        idx = p.shift_index
+        mine = set(chosen)
+        staff = []
+        for st in p.staff:
+            if st.id not in mine:
+                continue
+            row = roster[st.id]
+            out = [row[d] for d in range(p.days) if d < a or d >= end]
+            minutes = sum(p.shifts[idx[c]].minutes for c in out if c is not None)
+            used = {t: sum(1 for c in out if c == t) for t in st.max_shifts}
+            weekends = None
+            if st.max_weekends is not None:
+                worked = sum(1 for days in p.weekend_days
+                             if not any(a <= d < end for d in days)
+                             and any(row[d] is not None for d in days))
+                weekends = st.max_weekends - worked
+            staff.append(replace(
+                st, min_minutes=max(0, st.min_minutes - minutes),
+                max_minutes=None if st.max_minutes is None else st.max_minutes - minutes,
+                max_shifts={t: n - used[t] for t, n in st.max_shifts.items()},
+                max_weekends=weekends,
+                days_off=frozenset(d - a for d in st.days_off if d in inside)))
+        cover = []
+        for c in p.cover:
+            if not a <= c.day < b:
+                continue
+            fixed = sum(1 for st in p.staff if st.id not in mine and roster[st.id][c.day] == c.shift
+                        and (c.skill is None or c.skill in st.skills))
+            cover.append(replace(c, day=c.day - a, requirement=max(0, c.requirement - fixed)))
+        history = {}
+        for sid in chosen:
+            past = tuple(p.history.get(sid, ())) + tuple(roster[sid][:a])
+            history[sid] = past[-HISTORY:]
+        pins = [Pin(q.staff, q.day - a, q.shift) for q in p.pins if a <= q.day < b and q.staff in mine]
+        pins += [Pin(sid, d - a, roster[sid][d]) for sid in chosen for d in range(b, end)]
+        return replace(
+            p, days=end - a, start_weekday=(p.start_weekday + a) % 7, staff=tuple(staff),
+            pins=tuple(pins), history=history, cover=tuple(cover),
+            requests=tuple(replace(r, day=r.day - a) for r in p.requests
+                           if a <= r.day < b and r.staff in mine),
+            reference={k: tuple(v[a:end]) for k, v in p.reference.items() if k in mine})
