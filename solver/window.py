@@ -23,7 +23,8 @@ from solver.lns import Coverage
 from solver.problem import Pin, RosterProblem
 from solver.result import Roster
 
-#: Days of history given to a window (the longest rule looking back is 7 days of minutes).
+#: Days of history given to a window, at least (7 days of minutes look back; longer stretch
+#: rules get more, see ``WindowSearch.extra``).
 HISTORY = 14
 #: Days of a window (whole weeks, starting on a Monday).
 WIDTH = 7
@@ -160,7 +161,7 @@ class WindowSearch:
         history = {}
         for sid in chosen:
             past = tuple(p.history.get(sid, ())) + tuple(roster[sid][:a])
-            history[sid] = past[-HISTORY:]
+            history[sid] = past[-max(HISTORY, self.extra):]
         pins = [Pin(q.staff, q.day - a, q.shift) for q in p.pins if a <= q.day < b and q.staff in mine]
         pins += [Pin(sid, d - a, roster[sid][d]) for sid in chosen for d in range(b, end)]
         return replace(
