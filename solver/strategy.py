@@ -96,8 +96,8 @@ give CP-SAT alone PROBE_SHARE of the time (kept): the demo team (fairness weight
 8.9 s to 2.7 s (median of 3; column generation needs 7 s there to prove its bound of 0);
 Instance4 proven in 8.2 s (14-22 s before, the probe's roster is a better start), Instance6
 in 48.6 s (25-27 s), Instance7 1057 (1060, 1064). Since then the clinic problem has its
-fairness weights (5 and 5): the demo team is no longer separable and goes to ``max_lp`` alone,
-proven optimal in 3.2-7.5 s (median 3.9 s, 5 runs).
+fairness weights (5 and 5): the demo team is no longer separable and goes to CP-SAT alone
+(FAIR_PARAMETERS), proven optimal in 2.2-8.7 s (median 3.8 s, 13 runs).
 
 Measured 2026-12-06 (60 s, 2 workers, seed 0): on huge problems, window re-solves
 (:mod:`solver.window`: a week of some employees on a model of its own) beside the best
@@ -125,6 +125,11 @@ if TYPE_CHECKING:
 
 #: Full-problem worker with the strongest LP (proves optimality); the other worker runs LNS.
 BOUND_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp"]}
+#: Small problems with fairness terms: ``max_lp`` and the core-based search, which raises the
+#: bound of a spread faster. The demo team (fairness 5 and 5), 2 workers: proven optimal in
+#: 2.2-8.7 s (median 3.8 s, 13 runs) against 2.6-10.8 s (median 4.0 s, 16 runs) with
+#: BOUND_PARAMETERS, and 4.2-24.4 s with CP-SAT's default portfolio.
+FAIR_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp", "core"]}
 #: Up to this many assignment variables, ``max_lp`` alone (kept apart for tuning).
 SMALL = 2_000
 #: Above this many assignment variables, build a first roster employee by employee.
@@ -173,7 +178,8 @@ def run(rs: RosterSolver, start: float) -> RosterResult:
         if result is not None:
             return result
     if n <= SMALL or rs.workers == 1:
-        return _single(rs, start, BOUND_PARAMETERS, rs.hint)
+        fair = rs.problem.weights.fairness_nights or rs.problem.weights.fairness_weekends
+        return _single(rs, start, FAIR_PARAMETERS if fair else BOUND_PARAMETERS, rs.hint)
     return _hybrid(rs, start)
 
 
