@@ -104,12 +104,7 @@ def best_row(problem: RosterProblem, gains: dict[tuple[int, int], int], sid: str
     """
     from solver.roster import add_hint, build_model
 
-    st = problem.staff[problem.staff_index[sid]]
-    sub = replace(problem, staff=(st,), cover=(),
-                  requests=tuple(r for r in problem.requests if r.staff == sid),
-                  pins=tuple(p for p in problem.pins if p.staff == sid),
-                  history={k: v for k, v in problem.history.items() if k == sid},
-                  reference={k: v for k, v in problem.reference.items() if k == sid})
+    sub = problem.staff_only({sid})
     quick = greedy and first_only
     if quick:
         # only the branching order matters: fold the requests into the gains, no objective

@@ -128,9 +128,7 @@ class RosterLNS:
             if kind == "guided_staff":
                 k = min(n_staff, max(2, round(share * n_staff)))
                 return {(s, d) for s in self._weighted(staff_w, k) for d in range(n_days)}
-            side = min(1.0, share ** 0.5)
-            k = min(n_staff, max(2, round(side * n_staff * 1.4)))
-            w = min(n_days, max(3, round(side * n_days / 1.4)))
+            k, w = self._block(share)
             staff = self._weighted(staff_w, k)
             centre = p.cover[self._weighted(cover_w, 1)[0]].day if p.cover else None
             return {(s, d) for s in staff for d in self._window(centre, w)}
@@ -148,12 +146,17 @@ class RosterLNS:
                 days.update(self._window(self.rng.choice(pool) if pool else None, w))
             return {(s, d) for s in range(n_staff) for d in days}
         # a block: a window of days for some of the staff
-        side = min(1.0, share ** 0.5)
-        k = min(n_staff, max(2, round(side * n_staff * 1.4)))
-        w = min(n_days, max(3, round(side * n_days / 1.4)))
+        k, w = self._block(share)
         window = self._window(None, w)
         staff = self.rng.sample(range(n_staff), k)
         return {(s, d) for s in staff for d in window}
+
+    def _block(self, share: float) -> tuple[int, int]:
+        """Staff and days of a block freeing about ``share`` of the cells (wider than tall)."""
+        p = self.problem
+        side = min(1.0, share ** 0.5)
+        return (min(len(p.staff), max(2, round(side * len(p.staff) * 1.4))),
+                min(p.days, max(3, round(side * p.days / 1.4))))
 
     def _window(self, centre: int | None, w: int) -> range:
         """``w`` consecutive days around ``centre`` (anywhere when None), within the horizon."""

@@ -55,12 +55,8 @@ class Priced:
 
 def own_problem(problem: RosterProblem, s: int) -> RosterProblem:
     """``problem`` restricted to employee ``s``: their rules, requests, pins and history."""
-    st = problem.staff[s]
-    return replace(problem, staff=(st,), cover=(), weights=Weights(change=problem.weights.change),
-                   requests=tuple(r for r in problem.requests if r.staff == st.id),
-                   pins=tuple(p for p in problem.pins if p.staff == st.id),
-                   history={k: v for k, v in problem.history.items() if k == st.id},
-                   reference={k: v for k, v in problem.reference.items() if k == st.id})
+    return replace(problem.staff_only({problem.staff[s].id}),
+                   weights=Weights(change=problem.weights.change))
 
 
 class RowCost:

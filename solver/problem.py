@@ -9,8 +9,8 @@ benchmark instance is solved with exactly the benchmark's objective.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 MINUTES_PER_DAY = 1440
@@ -199,6 +199,15 @@ class RosterProblem:
         for sat in range(first_saturday, self.days, 7):
             result.append(tuple(d for d in (sat, sat + 1) if d < self.days))
         return result
+
+    def staff_only(self, ids: Collection[str]) -> RosterProblem:
+        """The problem of employees ``ids`` alone: their rules, requests, pins, history and
+        reference roster, without cover (every hard rule concerns one employee)."""
+        return replace(self, staff=tuple(st for st in self.staff if st.id in ids), cover=(),
+                       requests=tuple(r for r in self.requests if r.staff in ids),
+                       pins=tuple(q for q in self.pins if q.staff in ids),
+                       history={k: v for k, v in self.history.items() if k in ids},
+                       reference={k: v for k, v in self.reference.items() if k in ids})
 
     def max_of(self, staff: Staff, shift: str) -> int:
         """Maximum number of ``shift`` for ``staff`` (horizon length when unlimited)."""

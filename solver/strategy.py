@@ -178,8 +178,8 @@ def run(rs: RosterSolver, start: float) -> RosterResult:
         if result is not None:
             return result
     if n <= SMALL or rs.workers == 1:
-        fair = rs.problem.weights.fairness_nights or rs.problem.weights.fairness_weekends
-        return _single(rs, start, FAIR_PARAMETERS if fair else BOUND_PARAMETERS, rs.hint)
+        params = BOUND_PARAMETERS if separable(rs.problem) else FAIR_PARAMETERS
+        return _single(rs, start, params, rs.hint)
     return _hybrid(rs, start)
 
 

@@ -58,6 +58,8 @@ class WindowSearch:
         #: Pinned days after the window: in any longest+1 days of a valid roster each stretch
         #: rule sees a change, so a stretch crossing the window's end is checked whole.
         self.extra = longest + 1
+        #: First days of windows: the first day and every Monday (no weekend split at a start).
+        self.starts = sorted({0, *range((-problem.start_weekday) % 7, problem.days, 7)})
 
     def step(self, roster: Roster, seconds: float, cov: Coverage | None = None) -> int:
         """One window re-solved in place in ``roster`` (and ``cov`` kept up to date).
@@ -68,12 +70,12 @@ class WindowSearch:
         from solver.validate import validate
 
         p = self.problem
-        # windows start on the first day or on a Monday: no weekend is split at their start
-        a = self.rng.choice(sorted({0, *range((-p.start_weekday) % 7, p.days, 7)}))
+        a = self.rng.choice(self.starts)
         b = min(p.days, a + WIDTH)
         k = min(len(p.staff), max(2, round(self.share * len(p.staff))))
         chosen = [st.id for st in self.rng.sample(p.staff, k)]
-        sub = self.window(roster, a, b, chosen)
+        cov = cov if cov is not None else Coverage(p, roster)
+        sub = self.window(roster, a, b, chosen, cov)
         current = {sid: roster[sid][a:a + sub.days] for sid in chosen}
         before = validate(sub, current).objective
         built = build_model(sub)
@@ -106,35 +108,29 @@ class WindowSearch:
         for sid in changed:
             rows[sid][a:b] = found[sid][:b - a]
         # the validator has the last word on every changed row (rules over the whole horizon)
-        own = replace(p, staff=tuple(st for st in p.staff if st.id in rows), cover=(),
-                      requests=tuple(r for r in p.requests if r.staff in rows),
-                      pins=tuple(q for q in p.pins if q.staff in rows),
-                      history={k: v for k, v in p.history.items() if k in rows},
-                      reference={k: v for k, v in p.reference.items() if k in rows})
-        if not validate(own, rows).feasible:
+        if not validate(p.staff_only(rows), rows).feasible:
             return 0
-        if cov is not None:
-            for sid, row in rows.items():
-                cov.add(sid, roster[sid], -1)
-                cov.add(sid, row)
+        for sid, row in rows.items():
+            cov.add(sid, roster[sid], -1)
+            cov.add(sid, row)
         roster.update(rows)
         return after - before
 
-    def window(self, roster: Roster, a: int, b: int, chosen: list[str]) -> RosterProblem:
+    def window(self, roster: Roster, a: int, b: int, chosen: list[str],
+               cov: Coverage | None = None) -> RosterProblem:
         """The problem of ``chosen`` on days ``a``..``b-1`` (then pinned days), the rest fixed.
 
-        The others' work is taken off each cover requirement (a demand they already meet or
-        exceed becomes a demand of 0: every extra person costs the same over-cover weight).
+        The others' work (``cov``, the roster's coverage, counted when not given) is taken off
+        each cover requirement (a demand they already meet or exceed becomes a demand of 0:
+        every extra person costs the same over-cover weight).
         """
         p = self.problem
         end = min(p.days, b + self.extra)
         inside = range(a, end)
         idx = p.shift_index
-        mine = set(chosen)
+        own = p.staff_only(set(chosen))
         staff = []
-        for st in p.staff:
-            if st.id not in mine:
-                continue
+        for st in own.staff:
             row = roster[st.id]
             out = [row[d] for d in range(p.days) if d < a or d >= end]
             minutes = sum(p.shifts[idx[c]].minutes for c in out if c is not None)
@@ -151,22 +147,23 @@ class WindowSearch:
                 max_shifts={t: n - used[t] for t, n in st.max_shifts.items()},
                 max_weekends=weekends,
                 days_off=frozenset(d - a for d in st.days_off if d in inside)))
+        cov = cov if cov is not None else Coverage(p, roster)
         cover = []
         for c in p.cover:
             if not a <= c.day < b:
                 continue
-            fixed = sum(1 for st in p.staff if st.id not in mine and roster[st.id][c.day] == c.shift
-                        and (c.skill is None or c.skill in st.skills))
+            mine_there = sum(1 for st in staff if roster[st.id][c.day] == c.shift
+                             and (c.skill is None or c.skill in st.skills))
+            fixed = cov.count[(c.day, c.shift, c.skill)] - mine_there
             cover.append(replace(c, day=c.day - a, requirement=max(0, c.requirement - fixed)))
         history = {}
         for sid in chosen:
             past = tuple(p.history.get(sid, ())) + tuple(roster[sid][:a])
             history[sid] = past[-max(HISTORY, self.extra):]
-        pins = [Pin(q.staff, q.day - a, q.shift) for q in p.pins if a <= q.day < b and q.staff in mine]
+        pins = [Pin(q.staff, q.day - a, q.shift) for q in own.pins if a <= q.day < b]
         pins += [Pin(sid, d - a, roster[sid][d]) for sid in chosen for d in range(b, end)]
         return replace(
-            p, days=end - a, start_weekday=(p.start_weekday + a) % 7, staff=tuple(staff),
+            own, days=end - a, start_weekday=(p.start_weekday + a) % 7, staff=tuple(staff),
             pins=tuple(pins), history=history, cover=tuple(cover),
-            requests=tuple(replace(r, day=r.day - a) for r in p.requests
-                           if a <= r.day < b and r.staff in mine),
-            reference={k: tuple(v[a:end]) for k, v in p.reference.items() if k in mine})
+            requests=tuple(replace(r, day=r.day - a) for r in own.requests if a <= r.day < b),
+            reference={k: tuple(v[a:end]) for k, v in own.reference.items()})
