@@ -48,6 +48,19 @@ Instance18 4696, 4700 / 4590, 4693; Instance16 3323, 3322 / 3325, 3233; Instance
 1306, 1312. On Instance15 the search falls from 7296 to about 4190 in 14 s and then stalls
 (39 units of cover short, best known about 36); CP-SAT's own portfolio, hinted with the
 stalled roster for 15 s, gains 8-13 as well.
+
+Threads that go apart (kept, SPLIT_AFTER). Measured 2026-12-06 (60 s, 2 workers, interleaved
+runs, seeds 0-3; the machine was slower that day: the column-generation bounds at the hand-over
+were lower than in earlier runs). Each thread on a roster of its own from the start, against
+one shared roster: Instance16 3226, 3226, 3226, 3227 / 3324, 3329, 3328, 3327 (the shared
+search ended one cover shortfall above the optimum in all four runs); Instance8 1327, 1321,
+1312, 1423 / 1413, 1507, 1338, 1395; Instance14 1285, 1292, 1379, 1282 / 1289, 1385, 1388,
+1278; Instance15 4450, 4252, 4341, 4335 / 4236, 4244, 4415, 4543; Instance18 4723, 4812, 5085,
+4714 / 4905, 4690, 5012, 5040; but Instance12, whose search does not stall within the minute,
+lost (4384, 4354 / 4056, 4158: each thread descends at half the pace). Sharing until the best
+roster has not improved for 3 s, then apart (seeds 0 and 1, against shared): Instance16 3225,
+3226 / 3322, 3322; Instance12 4164, 4158 / 4263, 4165; Instance15 4066, 4350 / 4313, 4364;
+Instance8 1312, 1411 / 1404, 1307; Instance18 4811, 4634 / 4916, 5012.
 """
 
 from __future__ import annotations
@@ -83,6 +96,10 @@ FIRST_SHARE = 0.2
 GROW = {cp_model.OPTIMAL: 1.15, cp_model.INFEASIBLE: 1.05}
 #: ... or could not finish.
 SHRINK = 0.87
+#: The threads step from one shared best roster until it has not improved for this many
+#: seconds; from then on each thread goes on from a roster of its own (0: from the start).
+#: Measured: see the module docstring.
+SPLIT_AFTER = 3.0
 #: Seconds CP-SAT gets for one step.
 STEP_SECONDS = 0.5
 #: CP-SAT parameters of a step: the strongest LP (measured: Instance11, 30 s from the same
@@ -232,13 +249,16 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
                     guide: Guide | None = None) -> tuple[Roster, int]:
     """Steps of :class:`RosterLNS` until ``deadline`` or a stop, in ``threads`` threads.
 
-    The threads share the best roster: each step starts from the best roster known at that
-    moment, and its roster replaces the best one when it costs no more (CP-SAT releases the
-    GIL while it solves, so the threads use the cores). Stops early once the cost reaches ``floor`` (a proven
-    lower bound): the roster is then optimal.
+    At first the threads share the best roster: each step starts from the best roster known at
+    that moment, and its roster replaces the best one when it costs no more (CP-SAT releases
+    the GIL while it solves, so the threads use the cores). Once the best roster has not
+    improved for SPLIT_AFTER seconds, each thread goes on from a copy of it on its own, so that
+    a local optimum holds one thread, not both; the best roster of all is still kept and
+    reported. Stops early once the cost reaches ``floor`` (a proven lower bound): the roster is
+    then optimal.
     """
     lock = threading.Lock()
-    best = {"roster": roster, "cost": cost}
+    best: dict = {"roster": roster, "cost": cost, "at": time.monotonic()}
     target = -math.inf if floor is None else math.ceil(floor - 1e-6)
 
     def done() -> bool:
@@ -246,20 +266,29 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
 
     def work(k: int) -> None:
         lns = RosterLNS(built, seed + 7919 * k, register, guide)
+        own: dict | None = None  # the thread's own roster, once the threads went apart
         while not done():
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left < 0.1:
                 return
             with lock:
-                base, base_cost = best["roster"], best["cost"]
-            found = lns.step(base, base_cost, min(STEP_SECONDS, left))
+                if own is None and now - best["at"] >= SPLIT_AFTER:
+                    own = {"roster": best["roster"], "cost": best["cost"]}
+                base = best if own is None else own
+                base_roster, base_cost = base["roster"], base["cost"]
+            found = lns.step(base_roster, base_cost, min(STEP_SECONDS, left))
             if found is None:
                 continue
+            if own is not None:
+                own["roster"], own["cost"] = found
             with lock:
                 if found[1] > best["cost"]:
                     continue
                 better = found[1] < best["cost"]
                 best["roster"], best["cost"] = found
+                if better:
+                    best["at"] = time.monotonic()
             if better and improved is not None:
                 improved(*found)
 

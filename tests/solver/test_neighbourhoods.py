@@ -117,6 +117,38 @@ def test_parallel_search_improves_with_two_threads() -> None:
     assert seen == sorted(seen, reverse=True) and seen[-1] == final_cost
 
 
+def test_threads_go_apart_once_the_best_roster_stalls(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import solver.neighbourhoods as nb
+
+    monkeypatch.setattr(nb, "SPLIT_AFTER", 0.0)  # apart from the first step
+    steps: dict[int, list[tuple[Roster, tuple[Roster, int] | None]]] = {}
+    step = RosterLNS.step
+
+    def recorded(self: RosterLNS, roster: Roster, cost: int, seconds: float):  # noqa: ANN202
+        found = step(self, roster, cost, seconds)
+        steps.setdefault(threading.get_ident(), []).append((roster, found))
+        return found
+
+    monkeypatch.setattr(RosterLNS, "step", recorded)
+    p = _team()
+    roster, cost = _first(p)
+    final, final_cost = search_parallel(build_model(p), roster, cost, time.monotonic() + 2,
+                                        lambda: False, lambda cp: None, threads=2)
+    assert len(steps) == 2
+    found_costs = []
+    for seen in steps.values():
+        own = roster  # each thread walks from its own last roster, never the other's
+        for base, found in seen:
+            assert base == own
+            if found is not None:
+                own = found[0]
+                found_costs.append(found[1])
+    rep = validate(p, final)
+    assert rep.feasible and rep.objective == final_cost == min(found_costs) < cost
+
+
 def _guide(p: RosterProblem) -> Guide:
     roster, _ = _first(p)
     cg = ColumnGeneration(p, workers=2)
