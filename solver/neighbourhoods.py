@@ -202,23 +202,8 @@ class RosterLNS:
                 for t, i in self.index[s][d].items():
                     dom = variables[i].domain
                     dom[0] = dom[1] = int(t == want)
-        if STRICT:
-            # only a cheaper roster is wanted: CP-SAT can prove there is none and stop early
-            objective = model.proto.objective
-            if not objective.domain:
-                objective.domain.extend([-(1 << 60), cost - 1 - round(objective.offset)])
-        cp = cp_model.CpSolver()
-        prm = cp.parameters
-        prm.max_time_in_seconds = max(0.05, seconds)
-        prm.num_workers = 1
-        prm.random_seed = self.rng.randrange(1 << 30)
-        for key, value in STEP_PARAMETERS.items():
-            setattr(prm, key, value)
-        self.register(cp)
-        try:
-            code = cp.solve(model)
-        finally:
-            self.register(None)
+        code, cp = solve_part(model, seconds, self.rng.randrange(1 << 30), self.register,
+                              cheaper_than=cost if STRICT else None)
         # aim at steps CP-SAT finishes about half of the time; a part proven to hold nothing
         # cheaper widens the next one a little (without it the search stalls in a local
         # optimum; growing as fast as after a solved step made steps too long, measured)
@@ -239,6 +224,29 @@ class RosterLNS:
                     break
             out[p.staff[s].id][d] = cell
         return out, new_cost
+
+
+def solve_part(model: cp_model.CpModel, seconds: float, seed: int,
+               register: Callable[[cp_model.CpSolver | None], None], workers: int = 1,
+               cheaper_than: int | None = None) -> tuple[int, cp_model.CpSolver]:
+    """One short CP-SAT solve of a part of a roster (STEP_PARAMETERS, at least 0.05 s).
+
+    ``register`` holds the solver while it runs, so that a stop reaches it. With
+    ``cheaper_than``, only a roster costing less is wanted: CP-SAT may then prove that the part
+    holds none and stop early. Returns CP-SAT's status and the solver, to read the roster from.
+    """
+    from solver.roster import set_parameters
+
+    objective = model.proto.objective
+    if cheaper_than is not None and not objective.domain:
+        objective.domain.extend([-(1 << 60), cheaper_than - 1 - round(objective.offset)])
+    cp = cp_model.CpSolver()
+    set_parameters(cp, max(0.05, seconds), workers, seed, **STEP_PARAMETERS)
+    register(cp)
+    try:
+        return cp.solve(model), cp
+    finally:
+        register(None)
 
 
 def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: float,

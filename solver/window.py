@@ -20,6 +20,7 @@ from dataclasses import replace
 from ortools.sat.python import cp_model
 
 from solver.lns import Coverage
+from solver.neighbourhoods import GROW, SHRINK, solve_part
 from solver.problem import Pin, RosterProblem
 from solver.result import Roster
 
@@ -30,8 +31,6 @@ HISTORY = 14
 WIDTH = 7
 #: Staff freed by the first window (then the share adapts).
 FIRST_STAFF = 40
-#: CP-SAT parameters of a window step.
-PARAMETERS: dict[str, object] = {"linearization_level": 2}
 
 
 class WindowSearch:
@@ -80,22 +79,11 @@ class WindowSearch:
         before = validate(sub, current).objective
         built = build_model(sub)
         add_hint(built, current)
-        objective = built.model.proto.objective
-        objective.domain.extend([-(1 << 60), before - 1 - round(objective.offset)])
-        cp = cp_model.CpSolver()
-        prm = cp.parameters
-        prm.max_time_in_seconds = max(0.05, seconds)
-        prm.num_workers = self.workers
-        prm.random_seed = self.rng.randrange(1 << 30)
-        for key, value in PARAMETERS.items():
-            setattr(prm, key, value)
-        self.register(cp)
-        try:
-            code = cp.solve(built.model)
-        finally:
-            self.register(None)
+        code, cp = solve_part(built.model, seconds, self.rng.randrange(1 << 30), self.register,
+                              self.workers, cheaper_than=before)
         # windows CP-SAT settles free more staff next time, those it cannot finish fewer
-        grow = 1.15 if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE) else 0.87
+        grow = GROW[cp_model.OPTIMAL] if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE) \
+            else SHRINK
         self.share = min(1.0, max(0.01, self.share * grow))
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return 0
