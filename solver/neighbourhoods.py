@@ -61,6 +61,28 @@ lost (4384, 4354 / 4056, 4158: each thread descends at half the pace). Sharing u
 roster has not improved for 3 s, then apart (seeds 0 and 1, against shared): Instance16 3225,
 3226 / 3322, 3322; Instance12 4164, 4158 / 4263, 4165; Instance15 4066, 4350 / 4313, 4364;
 Instance8 1312, 1411 / 1404, 1307; Instance18 4811, 4634 / 4916, 5012.
+
+Where the steps' time goes (2026-12-06, 60 s, seed 0, every step of both threads counted):
+Instance15 178 steps, of which 41 solved to optimality (0.27 s on average, 2673 of the cost
+removed), 21 cut short with a cheaper roster (0.53 s, 867), 59 proven to hold nothing cheaper
+(0.22 s) and 57 cut short with nothing (0.51 s); Instance18 38 / 15 / 65 / 53 steps alike;
+Instance8 18 / 3 / 219 / 53 (its search sits in a local optimum of every kind of step). Model
+cloning and fixing cost 0.03-0.05 s a step. Tried the same day and not kept (seeds 0 and 1,
+kept code first, interleaved runs):
+
+* shrinking the share faster after a step cut short with nothing (0.75) and not at all after
+  one cut short with a cheaper roster: Instance15 4290, 4295 / 4303, 4470; Instance18 4875,
+  4797 / 4717, 4799; Instance8 1306, 1314 / 1305, 1311; Instance12 4049, 4047 / 4046, 4047;
+* a crossover once the threads went apart (three steps in ten free the cells where the
+  thread's roster and the other thread's differ, on random staff up to the step's share):
+  Instance15 4002, 4093 / 4182, 4122; Instance18 4817, 4700 / 4801, 4711; Instance8 1306,
+  1328 / 1304, 1311; Instance12 4051, 4154 / 4044, 4152;
+* sideways steps once the threads went apart (three in ten ask for a different roster of the
+  part costing no more, so that a thread may walk along a plateau): Instance16 3236, 3322 /
+  3422, 3225; Instance12 4052, 4047 / 4050, 4047; Instance8 1305, 1316 / 1313, 1307;
+  Instance15 4090, 4201 / 4106, 4197; Instance18 4595, 4682 / 4900, 4695.
+
+None stands out of the run-to-run spread (Instance15 4002-4295 with the kept code that day).
 """
 
 from __future__ import annotations
