@@ -91,7 +91,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
@@ -229,8 +229,7 @@ class RosterLNS:
         # aim at steps CP-SAT finishes about half of the time; a part proven to hold nothing
         # cheaper widens the next one a little (without it the search stalls in a local
         # optimum; growing as fast as after a solved step made steps too long, measured)
-        grow = GROW.get(code, SHRINK)
-        self.share[kind] = min(1.0, max(0.01, self.share[kind] * grow))
+        self.share[kind] = adapted(self.share[kind], code)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         new_cost = solution_cost(cp, self.built.terms)
@@ -246,6 +245,15 @@ class RosterLNS:
                     break
             out[p.staff[s].id][d] = cell
         return out, new_cost
+
+
+def adapted(share: float, code: int, grow: Mapping[int, float] = GROW) -> float:
+    """The share of cells to free after a step CP-SAT ended with ``code`` (in [0.01, 1]).
+
+    ``grow`` maps the statuses that widen the next step to their factor (GROW by default); any
+    other status narrows it by SHRINK.
+    """
+    return min(1.0, max(0.01, share * grow.get(code, SHRINK)))
 
 
 def solve_part(model: cp_model.CpModel, seconds: float, seed: int,
@@ -296,7 +304,7 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
 
     def work(k: int) -> None:
         lns = RosterLNS(built, seed + 7919 * k, register, guide)
-        own: dict | None = None  # the thread's own roster, once the threads went apart
+        own: tuple[Roster, int] | None = None  # the thread's own roster, once apart
         while not done():
             now = time.monotonic()
             left = deadline - now
@@ -304,14 +312,13 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
                 return
             with lock:
                 if own is None and now - best["at"] >= SPLIT_AFTER:
-                    own = {"roster": best["roster"], "cost": best["cost"]}
-                base = best if own is None else own
-                base_roster, base_cost = base["roster"], base["cost"]
-            found = lns.step(base_roster, base_cost, min(STEP_SECONDS, left))
+                    own = best["roster"], best["cost"]
+                base = (best["roster"], best["cost"]) if own is None else own
+            found = lns.step(*base, min(STEP_SECONDS, left))
             if found is None:
                 continue
             if own is not None:
-                own["roster"], own["cost"] = found
+                own = found
             with lock:
                 if found[1] > best["cost"]:
                     continue

@@ -20,7 +20,7 @@ from dataclasses import replace
 from ortools.sat.python import cp_model
 
 from solver.lns import Coverage
-from solver.neighbourhoods import GROW, SHRINK, solve_part
+from solver.neighbourhoods import GROW, adapted, solve_part
 from solver.problem import Pin, RosterProblem
 from solver.result import Roster
 
@@ -31,6 +31,9 @@ HISTORY = 14
 WIDTH = 7
 #: Staff freed by the first window (then the share adapts).
 FIRST_STAFF = 40
+#: A window CP-SAT settles (solved, or proven to hold nothing cheaper) widens the next one as
+#: fast as a solved LNS step does; any other narrows it (see :func:`solver.neighbourhoods.adapted`).
+SETTLED = {cp_model.OPTIMAL: GROW[cp_model.OPTIMAL], cp_model.INFEASIBLE: GROW[cp_model.OPTIMAL]}
 
 
 class WindowSearch:
@@ -82,9 +85,7 @@ class WindowSearch:
         code, cp = solve_part(built.model, seconds, self.rng.randrange(1 << 30), self.register,
                               self.workers, cheaper_than=before)
         # windows CP-SAT settles free more staff next time, those it cannot finish fewer
-        grow = GROW[cp_model.OPTIMAL] if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE) \
-            else SHRINK
-        self.share = min(1.0, max(0.01, self.share * grow))
+        self.share = adapted(self.share, code, SETTLED)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return 0
         found = extract_roster(built, cp)
