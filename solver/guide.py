@@ -4,14 +4,22 @@ With the master's optimal duals, the cost of any roster is the relaxation's valu
 reduced cost of each employee's row plus, for each cover demand, the shortfall and excess
 priced at ``weight - dual``. Each part is (about) non-negative, so a roster whose cost is close to
 the bound can only be improved by changing the rows and the days that carry these parts: the
-large-neighbourhood search frees those more often (:mod:`solver.neighbourhoods`).
+large-neighbourhood search frees those more often (:mod:`solver.neighbourhoods`). The
+relaxation's solution also narrows the model for the first part of that search (each cell to the
+shifts the relaxation's rows give it: :meth:`Guide.narrowed`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 from solver.master import Duals, Master
 from solver.pricing import RowCost
 from solver.result import Roster
+
+if TYPE_CHECKING:
+    from solver.roster import BuiltModel
 
 
 class Guide:
@@ -23,6 +31,17 @@ class Guide:
         p = master.problem
         self.costs = [RowCost(p, s) for s in range(len(p.staff))]
         self.prices = [master.prices(s, duals.cover) for s in range(len(p.staff))]
+        #: per employee: the relaxation's share of each (day, shift index) cell (the master's
+        #: solution at the time of the guide)
+        self.share: list[dict[tuple[int, int], float]] = []
+        for cols in master.columns:
+            share: dict[tuple[int, int], float] = {}
+            for col in cols.values():
+                v = col.var.solution_value()
+                if v > 1e-6:
+                    for key in col.cells:
+                        share[key] = share.get(key, 0.0) + v
+            self.share.append(share)
 
     def weights(self, roster: Roster) -> tuple[list[float], list[float]]:
         """Per employee the reduced cost of their row, per cover demand that of its penalty
@@ -60,3 +79,26 @@ class Guide:
             cover_w.append((self.master.under_weight[k] - pi) * max(0, c.requirement - n)
                            + (c.over_weight + pi) * max(0, n - c.requirement))
         return staff_w, cover_w, constant
+
+    def narrowed(self, built: BuiltModel, roster: Roster) -> BuiltModel:
+        """A copy of ``built`` where each cell may only take a shift some row of the
+        relaxation's solution gives it, or the one ``roster`` gives it (a day off always).
+
+        The relaxation's neighbourhood of the roster (as in "relaxation enforced neighbourhood
+        search"): far fewer values, all of them where the relaxation, close to the optimum on
+        these problems, puts work. ``built`` is left as it is.
+        """
+        p = self.master.problem
+        idx = p.shift_index
+        model = built.model.clone()
+        variables = model.proto.variables
+        for s, st in enumerate(p.staff):
+            share = self.share[s]
+            row = roster[st.id]
+            for d, cells in enumerate(built.ctx.vars.x[s]):
+                mine = None if row[d] is None else idx[row[d]]
+                for t, lit in cells.items():
+                    if t != mine and (d, t) not in share:
+                        dom = variables[lit.index].domain
+                        dom[0] = dom[1] = 0
+        return type(built)(replace(built.ctx, model=model), built.terms)

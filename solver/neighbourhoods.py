@@ -284,7 +284,8 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
                     register: Callable[[cp_model.CpSolver | None], None],
                     threads: int = 2, seed: int = 0, floor: float | None = None,
                     improved: Callable[[Roster, int], None] | None = None,
-                    guide: Guide | None = None) -> tuple[Roster, int]:
+                    guide: Guide | None = None,
+                    patience: float | None = None) -> tuple[Roster, int]:
     """Steps of :class:`RosterLNS` until ``deadline`` or a stop, in ``threads`` threads.
 
     At first the threads share the best roster: each step starts from the best roster known at
@@ -293,14 +294,16 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
     improved for SPLIT_AFTER seconds, each thread goes on from a copy of it on its own, so that
     a local optimum holds one thread, not both; the best roster of all is still kept and
     reported. Stops early once the cost reaches ``floor`` (a proven lower bound): the roster is
-    then optimal.
+    then optimal; with ``patience``, also once the best roster has not improved for that many
+    seconds.
     """
     lock = threading.Lock()
     best: dict = {"roster": roster, "cost": cost, "at": time.monotonic()}
     target = -math.inf if floor is None else math.ceil(floor - 1e-6)
 
     def done() -> bool:
-        return stopped() or best["cost"] <= target
+        return stopped() or best["cost"] <= target or (
+            patience is not None and time.monotonic() - best["at"] >= patience)
 
     def work(k: int) -> None:
         lns = RosterLNS(built, seed + 7919 * k, register, guide)

@@ -110,6 +110,29 @@ step), and the windows' share did not fall with less exploration (3 %: 68846). I
 against 632353-634719. Hence windows only up to WINDOW_MAX staff × shift types (20: 300; 21:
 800; 23: 1600; 24: 4800). From the same construction of Instance20, 56 s: best responses alone
 24917, windows alone 24090, half the time each 20438, alternating 19403.
+
+Measured 2026-12-06 later (60 s, 2 workers, interleaved runs): where the LNS stalls on
+Instance15 (4097) the relaxation, close to converged (3824 after 150 s of column generation;
+best known 3828), puts 2 of the roster's 38 units of cover shortfall elsewhere: the only cover
+demand with a large reduced cost (192 of the 264 above the relaxation's value) is Saturday's
+late shift of the first week, and the relaxation covers it with rows of 9 employees quite
+unlike theirs. The roster sits in another basin; no single part the steps free leads out of it
+(all staff on days 2-9, solved in 0.3 s: 4094; on every weekend day and the days around them,
+17 s: 4090; ten staff on every day, 20 s: nothing cheaper). Searching first in the relaxation's
+neighbourhood of the combined roster (each cell restricted to the shifts the relaxation's rows
+give it, NARROW_PATIENCE, kept): from the same roster and 30 s, 4171 against 4303 (no cuts, no
+guide), 4378 after 7 s against 4718; in the solver (kept code first): seeds 0-3, Instance15
+4092, 4299, 4081, 3990 / 4065, 4074, 4062, 4261 (mean 4116 both), Instance18 4584, 4890, 4688,
+4698 / 4682, 4586, 4683, 4489; seeds 0-1, Instance12 4048, 4060 / 4042, 4041, Instance16 3322,
+3225 / 3227, 3225, Instance8 1306, 1320 / 1304, 1314 (and 1402 once); seed 0, Instance10 4632
+with bound 4631 at 60 s / proven optimal (4631) in 10.3 s, Instance11 3444 with bound 3443 at
+60 s / proven optimal (3443) in 7.6 s, Instance14 proven optimal in 24.0 s / 20.1 s: where the
+relaxation has converged its rows hold the optimum. CP-SAT alone on the narrowed model instead
+(default portfolio, hinted with the combined roster, 20 s): 4761. Also tried (seeds 0-3, kept
+code first): LNS kinds that free the staff and the days furthest from the relaxation's cells,
+Instance15 4170, 4272, 3998, 4097 / 4091, 4090, 4224, 4094, Instance18 4784, 4692, 4702, 4700 /
+4720, 4607, 4883, 4775; with the freed cells hinted with each employee's largest row of the
+relaxation (seeds 2-3): Instance15 4076, 4088, Instance18 4703, 4698: not kept.
 """
 
 from __future__ import annotations
@@ -157,6 +180,10 @@ RATE_SMOOTHING = 0.3
 CUTS_IN_LNS = True
 #: Let the reduced costs of the relaxation guide the LNS (:mod:`solver.guide`).
 GUIDED = True
+#: The LNS first searches the relaxation's neighbourhood of the combined roster
+#: (:meth:`solver.guide.Guide.narrowed`) until its best roster has not improved for this many
+#: seconds, then the whole problem (None: the whole problem from the start).
+NARROW_PATIENCE: float | None = 3.0
 
 
 def size(rs: RosterSolver) -> int:
@@ -302,6 +329,11 @@ def _decomposed(rs: RosterSolver, start: float, small: bool) -> RosterResult | N
     if GUIDED and rel.duals is not None:
         duals = cg.master.solve()
         guide = Guide(cg.master, duals) if duals is not None else None
+    if guide is not None and NARROW_PATIENCE is not None:
+        roster, cost = search_parallel(guide.narrowed(built, roster), roster, cost, deadline - 0.2,
+                                       rs.stop_event.is_set, rs.register,
+                                       threads=max(1, rs.workers), seed=rs.seed, floor=bound,
+                                       improved=improved, guide=guide, patience=NARROW_PATIENCE)
     roster, cost = search_parallel(built, roster, cost, deadline - 0.2, rs.stop_event.is_set,
                                    rs.register, threads=max(1, rs.workers), seed=rs.seed,
                                    floor=bound, improved=improved, guide=guide)

@@ -187,6 +187,44 @@ def test_guided_search_keeps_every_roster_valid() -> None:
     assert rep.feasible and rep.objective == final_cost < cost
 
 
+def test_narrowed_model_gives_each_cell_only_the_relaxations_shifts_or_its_own() -> None:
+    p = _team()
+    guide = _guide(p)
+    roster, cost = _first(p)
+    built = build_model(p)
+    narrow = guide.narrowed(built, roster)
+    idx = p.shift_index
+
+    def allowed(s: int, d: int, shift: str | None) -> bool:
+        return shift is None or shift == roster[p.staff[s].id][d] or (d, idx[shift]) in guide.share[s]
+
+    closed = [(s, d, p.shifts[t].id) for s in range(len(p.staff)) for d in range(p.days)
+              for t in built.ctx.vars.x[s][d] if not allowed(s, d, p.shifts[t].id)]
+    assert closed, "the relaxation should leave some cells' shifts out on this team"
+    final, final_cost = search_parallel(narrow, roster, cost, time.monotonic() + 2,
+                                        lambda: False, lambda cp: None, guide=guide)
+    rep = validate(p, final)
+    assert rep.feasible and rep.objective == final_cost <= cost
+    for s, st in enumerate(p.staff):
+        assert all(allowed(s, d, shift) for d, shift in enumerate(final[st.id]))
+    # the narrowed model closes those cells' shifts; the whole model keeps them open
+    for s, d, shift in closed:
+        i = built.ctx.vars.x[s][d][idx[shift]].index
+        assert list(narrow.model.proto.variables[i].domain) == [0, 0]
+        assert list(built.model.proto.variables[i].domain) == [0, 1]
+
+
+def test_parallel_search_gives_up_once_it_stalls_for_its_patience() -> None:
+    p = _team(14)
+    best = solved(p)
+    started = time.monotonic()
+    same, same_cost = search_parallel(build_model(p), best.roster, best.objective,
+                                      started + 120, lambda: False, lambda cp: None,
+                                      patience=0.5)
+    assert (same, same_cost) == (best.roster, best.objective)
+    assert time.monotonic() - started < 60, "a stalled search must not wait for its deadline"
+
+
 def test_pair_kind_frees_everybody_around_a_short_and_an_over_staffed_day() -> None:
     p = _team(21, cover=(CoverDemand(3, "D", 2), CoverDemand(17, "N", 1)))
     lns = RosterLNS(build_model(p), 5, lambda cp: None)
