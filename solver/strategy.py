@@ -132,7 +132,10 @@ relaxation has converged its rows hold the optimum. CP-SAT alone on the narrowed
 code first): LNS kinds that free the staff and the days furthest from the relaxation's cells,
 Instance15 4170, 4272, 3998, 4097 / 4091, 4090, 4224, 4094, Instance18 4784, 4692, 4702, 4700 /
 4720, 4607, 4883, 4775; with the freed cells hinted with each employee's largest row of the
-relaxation (seeds 2-3): Instance15 4076, 4088, Instance18 4703, 4698: not kept.
+relaxation (seeds 2-3): Instance15 4076, 4088, Instance18 4703, 4698: not kept. Nor narrowing
+again (around the best roster) each time the whole problem's search has not improved for 6 s
+(seed 0, kept code first): Instance12 4045 / 4042, Instance16 3225 / 3227, Instance15 3978 /
+4073.
 """
 
 from __future__ import annotations
