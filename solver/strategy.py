@@ -137,9 +137,11 @@ again (around the best roster) each time the whole problem's search has not impr
 (seed 0, kept code first): Instance12 4045 / 4042, Instance16 3225 / 3227, Instance15 3978 /
 4073. Then how long the narrowed search may go without improving (3 s first; seed 0 unless
 said): 10 s (kept) against 3 s, Instance12 4040 proven optimal in 40.5 s / 4051, seed 1 4045 /
-4046; Instance16 3227, 3225 / 3227, 3227 (seeds 0, 1); Instance15 3884 / 4162; Instance18 4490
-/ 4695. 6 s against 3 s (seeds 0, 1): Instance15 4162, 4068 / 4092, 4299; Instance18 4685, 4885
-/ 4584, 4890.
+4046; Instance16 3227, 3225 / 3227, 3227 (seeds 0, 1); Instance15 3884 / 4162 (seed 1: 4255 /
+4074); Instance18 4490 / 4695 (seed 1: 4687 / 4586); Instance10, 11 and 14 still proven optimal
+in 10.0, 7.8 and 22.0 s. Kept for Instance12's proof; on 15 and 18 within the run-to-run
+spread. 6 s against 3 s (seeds 0, 1): Instance15 4162, 4068 / 4065, 4074; Instance18 4685, 4885
+/ 4682, 4586.
 """
 
 from __future__ import annotations
