@@ -11,7 +11,6 @@ shifts the relaxation's rows give it: :meth:`Guide.narrowed`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from solver.master import Duals, Master
@@ -33,15 +32,7 @@ class Guide:
         self.prices = [master.prices(s, duals.cover) for s in range(len(p.staff))]
         #: per employee: the relaxation's share of each (day, shift index) cell (the master's
         #: solution at the time of the guide)
-        self.share: list[dict[tuple[int, int], float]] = []
-        for cols in master.columns:
-            share: dict[tuple[int, int], float] = {}
-            for col in cols.values():
-                v = col.var.solution_value()
-                if v > 1e-6:
-                    for key in col.cells:
-                        share[key] = share.get(key, 0.0) + v
-            self.share.append(share)
+        self.share = master.cell_shares()
 
     def weights(self, roster: Roster) -> tuple[list[float], list[float]]:
         """Per employee the reduced cost of their row, per cover demand that of its penalty
@@ -101,4 +92,4 @@ class Guide:
                     if t != mine and (d, t) not in share:
                         dom = variables[lit.index].domain
                         dom[0] = dom[1] = 0
-        return type(built)(replace(built.ctx, model=model), built.terms)
+        return built.with_model(model)

@@ -105,6 +105,20 @@ class Master:
         return Duals(self.lp.Objective().Value(), [r.dual_value() for r in self.cover_rows],
                      [r.dual_value() for r in self.convexity])
 
+    def cell_shares(self) -> list[dict[tuple[int, int], float]]:
+        """Per employee, the share of the last solution's rows working each (day, shift index)
+        cell (cells no row with a positive share works are left out)."""
+        out: list[dict[tuple[int, int], float]] = []
+        for cols in self.columns:
+            share: dict[tuple[int, int], float] = {}
+            for col in cols.values():
+                v = col.var.solution_value()
+                if v > 1e-6:
+                    for key in col.cells:
+                        share[key] = share.get(key, 0.0) + v
+            out.append(share)
+        return out
+
     def prices(self, s: int, cover: list[float]) -> dict[tuple[int, int], float]:
         """What each cell earns employee ``s`` at cover duals ``cover``."""
         return {key: sum(cover[k] for k in ks) for key, ks in self.demands_of[s].items()}

@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -43,6 +43,11 @@ class BuiltModel:
     def model(self) -> cp_model.CpModel:
         """The CP-SAT model."""
         return self.ctx.model
+
+    def with_model(self, model: cp_model.CpModel) -> BuiltModel:
+        """The same variables and objective terms over ``model`` (a clone of this one with
+        narrower domains, say)."""
+        return BuiltModel(replace(self.ctx, model=model), self.terms)
 
 
 def build_model(problem: RosterProblem, explain: bool = False,

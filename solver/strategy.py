@@ -153,7 +153,7 @@ from typing import TYPE_CHECKING
 from solver.result import RosterResult, Status
 
 if TYPE_CHECKING:
-    from solver.roster import RosterSolver
+    from solver.roster import BuiltModel, RosterSolver
 
 #: Full-problem worker with the strongest LP (proves optimality); the other worker runs LNS.
 BOUND_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp"]}
@@ -339,14 +339,15 @@ def _decomposed(rs: RosterSolver, start: float, small: bool) -> RosterResult | N
     if GUIDED and rel.duals is not None:
         duals = cg.master.solve()
         guide = Guide(cg.master, duals) if duals is not None else None
+    # the relaxation's neighbourhood first (until it stalls), then the whole problem
+    phases: list[tuple[BuiltModel, float | None]] = [(built, None)]
     if guide is not None and NARROW_PATIENCE is not None:
-        roster, cost = search_parallel(guide.narrowed(built, roster), roster, cost, deadline - 0.2,
-                                       rs.stop_event.is_set, rs.register,
-                                       threads=max(1, rs.workers), seed=rs.seed, floor=bound,
-                                       improved=improved, guide=guide, patience=NARROW_PATIENCE)
-    roster, cost = search_parallel(built, roster, cost, deadline - 0.2, rs.stop_event.is_set,
-                                   rs.register, threads=max(1, rs.workers), seed=rs.seed,
-                                   floor=bound, improved=improved, guide=guide)
+        phases.insert(0, (guide.narrowed(built, roster), NARROW_PATIENCE))
+    for model, patience in phases:
+        roster, cost = search_parallel(model, roster, cost, deadline - 0.2, rs.stop_event.is_set,
+                                       rs.register, threads=max(1, rs.workers), seed=rs.seed,
+                                       floor=bound, improved=improved, guide=guide,
+                                       patience=patience)
     return _finish(p, roster, bound)
 
 
