@@ -142,6 +142,13 @@ said): 10 s (kept) against 3 s, Instance12 4040 proven optimal in 40.5 s / 4051,
 in 10.0, 7.8 and 22.0 s. Kept for Instance12's proof; on 15 and 18 within the run-to-run
 spread. 6 s against 3 s (seeds 0, 1): Instance15 4162, 4068 / 4065, 4074; Instance18 4685, 4885
 / 4682, 4586.
+
+Measured 2026-12-06, last (a slower machine than the runs above: Instance8 stalled at 1399-1499
+in five runs of six, Instance12's bound reached 3968-4021 in the column-generation share instead
+of 4040). Starting again when the search stalls 6 s at a cover shortfall or more above the bound,
+from another combination of the relaxation's rows (each employee's row drawn in proportion to
+its share, then the same greedy), the best roster kept: Instance8 1499, 1401 against 1494, 1399
+(seeds 0, 1): each new descent stalled in the same way, not kept.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ roster, the guide's cost decomposition, and the solve path built on them."""
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from dataclasses import replace
 
@@ -199,3 +200,29 @@ def test_small_path_proves_what_a_short_probe_leaves_open(monkeypatch: pytest.Mo
     check_result(p, r)
     assert r.status is Status.OPTIMAL and r.objective == optimum
     assert runs and r.bound is not None and r.bound >= runs[0].rounded > 0
+
+
+def test_bound_reaches_the_relaxation_when_pricing_is_cut_short(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pricing solves too short to prove anything: once the master's value stalls, the pricing
+    gets more time (and only the rows not proven are priced again), so the bound still meets
+    the relaxation's value; without that growth it does not."""
+    import solver.colgen as colgen
+
+    p = _team(days=70, people=5)  # rows of 70 days: 10 ms proves none of them
+    first = StaffLNS(p, 0, lambda cp: None).construct(time.monotonic() + 10, lambda: False)
+    assert first is not None
+    monkeypatch.setattr(colgen, "PRICE_MAX_FACTOR", 50.0)
+
+    def relax(growth: float, seconds: float) -> Relaxation:
+        monkeypatch.setattr(colgen, "PRICE_GROWTH", growth)
+        cg = ColumnGeneration(p, workers=2)
+        cg.price_seconds = 0.01
+        cg.add_roster(first)
+        return cg.run(time.monotonic() + seconds)
+
+    rel = relax(2.0, 30)
+    assert rel.converged
+    assert rel.rounded >= math.ceil(rel.value - 1e-6)
+    assert not relax(1.0, 5).converged
+
