@@ -105,6 +105,12 @@ class Relaxation:
     duals: Duals | None = None
     rounds: int = 0
 
+    def stalled(self, value: float) -> bool:
+        """The master's new ``value`` fell by less than PRICE_STALL of its distance to the
+        bound since the last round (did not fall at all, before any bound)."""
+        gap = value - self.bound if math.isfinite(self.bound) else 0.0
+        return self.value - value <= PRICE_STALL * max(1e-6, gap)
+
     @property
     def rounded(self) -> float:
         """The bound rounded up to an integer (objectives are integers)."""
@@ -148,7 +154,6 @@ class ColumnGeneration:
         smoothing = SMOOTHING
         seconds = self.price_seconds
         last: tuple[list[float], list[Priced | None]] | None = None  # duals, outcomes
-        previous = math.inf  # the master's value in the last round
         with ThreadPoolExecutor(self.workers) as pool:
             while not rel.converged and not self.stopped():
                 left = deadline - time.monotonic()
@@ -157,6 +162,10 @@ class ColumnGeneration:
                 duals = self.master.solve()
                 if duals is None:
                     break
+                if rel.stalled(duals.value):
+                    seconds = min(PRICE_MAX_FACTOR * self.price_seconds, seconds * PRICE_GROWTH)
+                else:
+                    seconds = self.price_seconds
                 rel.duals, rel.value = duals, duals.value
                 centre = self._centre
                 if centre is None:
@@ -164,11 +173,6 @@ class ColumnGeneration:
                 else:
                     pi = [smoothing * a + (1 - smoothing) * b for a, b in zip(centre, duals.cover,
                                                                                strict=True)]
-                if stalled(rel, previous, duals.value):
-                    seconds = min(PRICE_MAX_FACTOR * self.price_seconds, seconds * PRICE_GROWTH)
-                else:
-                    seconds = self.price_seconds
-                previous = duals.value
                 known = last[1] if last is not None and last[0] == pi else None
                 priced = self._price_all(pool, pi, min(seconds, left), self.seed + rel.rounds,
                                          known)
@@ -217,13 +221,6 @@ class ColumnGeneration:
             return pricer.price(self.master.prices(pricer.s, pi), seconds, seed)
 
         return list(pool.map(price, self.pricers))
-
-
-def stalled(rel: Relaxation, previous: float, value: float) -> bool:
-    """The master's value fell by less than PRICE_STALL of its distance to the bound (not at
-    all, before any bound)."""
-    gap = value - rel.bound if math.isfinite(rel.bound) else 0.0
-    return previous - value <= PRICE_STALL * max(1e-6, gap)
 
 
 def add_cuts(built: BuiltModel, relaxation: Relaxation) -> int:
