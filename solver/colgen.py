@@ -26,6 +26,14 @@ Instance14 proven optimal in 29.0 and 32.5 s (seeds 1, 0) against 1282 / bound 1
 against 4049 / 3968; Instance10 and 11 proven either way (19.9 and 15.7 s against 12.6 and
 15.5 s); Instance15 4261 / 4247, Instance16 3225 / 3227, Instance18 4725 / 4726, Instance7
 1072 / 1067 (bound 1055 both).
+
+Measured 2026-12-07 on Instance15 (column generation alone, 2 threads; 45 staff, a round of
+pricing takes about 2.2 s, 60 % of the solves cut short at 0.105 s): the master's value is 4199
+after 22.0 s with the kept times, 4260 after 22.8 s with 0.042 s a solve and 6795 after 23.9 s
+with 0.021 s (growing on a stall as above): the rows of a shorter solve are worse, not only
+unproven. Seeding the master
+with every roster an 8 s local search visits from the first roster (350 rows, best 13090):
+value 4023, bound 3586 after 35 s against 3907, 3653 without. Neither kept.
 """
 
 from __future__ import annotations

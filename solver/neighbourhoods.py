@@ -83,6 +83,17 @@ kept code first, interleaved runs):
   Instance15 4090, 4201 / 4106, 4197; Instance18 4595, 4682 / 4900, 4695.
 
 None stands out of the run-to-run spread (Instance15 4002-4295 with the kept code that day).
+
+Measured 2026-12-07 (60 s, 2 workers, interleaved runs, kept code first). Instance8 ends either
+near the optimum (1304-1320) or a cover shortfall above it (1398-1493), from the same seed too.
+On a roster stalled at 1406 (13 units of cover short, where supply is 4 short of demand): every
+staff on 14 consecutive days, 5 s a solve, found a cheaper roster in two tries of six (1323 and
+1405), 7 or 10 days never (proven in 0.1-0.2 s), 3-8 whole rows never, 12 whole rows ran out of
+time; freeing an employee below their maximum hours on every day with everybody within 2 or 3
+days of a shortfall found nothing in 270 tries. Longer steps while a thread's roster has not
+improved (``0.5 s x (1 + stalled seconds / 3)``, at most 4 s), not kept: Instance8 seeds 0-3
+1398, 1304, 1315, 1320 / 1313, 1403, 1405, 1399; Instance15 seeds 0, 1 4404, 4271 / 4386, 4027;
+Instance18 4820, 4925 / 4746, 4948.
 """
 
 from __future__ import annotations

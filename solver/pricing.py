@@ -30,6 +30,10 @@ SCALE = 100_000
 #: Instance14, 15 s: 14.1 s pricing, 0.6 s master). At one dual vector, every row priced in
 #: turn: Instance15 3.55 s (median 0.046 s a row), without presolve 4.01 s, without probing
 #: 3.71 s, without symmetry detection 3.51 s; Instance14 1.13 / 1.57 / 1.06 / 1.11 s: kept.
+#: At the duals of round 12 of Instance15, every row proven (1 s a row at most): 8.4-9.5 s in
+#: all, against 21.7 s with ``optimize_with_core`` (11 rows unproven), 16.7 s with
+#: ``optimize_with_lb_tree_search`` (8 unproven), 9.8 s without presolve, 9.0 s with
+#: ``add_lp_constraints_lazily`` off, 9.2 s with objective shaving: none faster.
 PARAMETERS: dict[str, object] = {"linearization_level": 2}
 
 #: A row: the (day, shift index) cells worked, in day order.

@@ -153,6 +153,16 @@ go on up to 60 % of the time when its value is within 2 % of its bound at the en
 (seeds 0, 1, with / without): Instance12 4052, 4053 / 4061, 4149 (its relaxation was further
 than that from converging, the rule never applied), Instance14 proven optimal in 37.3, 32.9 s /
 50.0, 28.2 s.
+
+Measured 2026-12-07 on the demo team (fairness weights 5 and 5, optimum 5; CP-SAT proves the
+bound of 5 in about a second, the rest of its time goes on finding a roster without a cover
+shortfall). CP-SAT for 3 s, then the structured LNS down to CP-SAT's bound, then CP-SAT again
+with the objective capped below the LNS's roster (proving that no cheaper roster exists takes
+0.4-1.0 s with one core-based worker), seeds 10-19, interleaved, kept code first: 6.98, 7.49,
+20.53, 5.01, 4.99, 5.82, 8.87, 5.15, 4.59, 7.14 s (median 6.4 s) against 6.22, 7.31, 9.66,
+5.64, 8.59, 13.95, 32.41, 4.67, 16.45, 21.28 s (median 9.1 s): the LNS, too, descends one
+shortfall at a time. Not kept. With the cover as hard minima, CP-SAT (2 workers) reached the
+optimum in 1.8-10.7 s (seeds 0-5): a lead, not tried in the solver.
 """
 
 from __future__ import annotations
