@@ -94,6 +94,12 @@ days of a shortfall found nothing in 270 tries. Longer steps while a thread's ro
 improved (``0.5 s x (1 + stalled seconds / 3)``, at most 4 s), not kept: Instance8 seeds 0-3
 1398, 1304, 1315, 1320 / 1313, 1403, 1405, 1399; Instance15 seeds 0, 1 4404, 4271 / 4386, 4027;
 Instance18 4820, 4925 / 4746, 4948.
+
+Deep steps (kept, DEEP_AFTER): once a thread's roster has not improved for 6 s, one step in 6 s
+frees every employee on 14 consecutive days for 5 s, the part the test above found cheaper
+rosters in. Same day, a busier machine (without / with, seeds 0-3): Instance8 1498, 1495, 1502,
+1591 / 1493, 1404, 1403, 1399 (one shortfall less in three runs of four); Instance15 (seeds 0,
+1) 4268, 4184 / 4320, 4051; Instance18 4817, 5186 / 4630, 5244.
 """
 
 from __future__ import annotations
@@ -135,6 +141,12 @@ SHRINK = 0.87
 SPLIT_AFTER = 3.0
 #: Seconds CP-SAT gets for one step.
 STEP_SECONDS = 0.5
+#: Once a thread's roster has not improved for DEEP_AFTER seconds (None: never), one step in
+#: that many seconds is deep: every employee on DEEP_DAYS days, for DEEP_SECONDS (a part the
+#: short steps never reach; its size is not adapted). Measured: see the module docstring.
+DEEP_AFTER: float | None = 6.0
+DEEP_DAYS = 14
+DEEP_SECONDS = 5.0
 #: CP-SAT parameters of a step: the strongest LP (measured: Instance11, 30 s from the same
 #: roster, 3453-3562 with level 2 against 4402 with the default level 1, 4916 with 0).
 STEP_PARAMETERS: dict[str, object] = {"linearization_level": 2}
@@ -214,11 +226,19 @@ class RosterLNS:
         a = self.rng.randrange(last + 1) if centre is None else min(max(0, centre - w // 2), last)
         return range(a, a + w)
 
-    def step(self, roster: Roster, cost: int, seconds: float) -> tuple[Roster, int] | None:
-        """One step from ``roster`` (of cost ``cost``); the new roster and cost if kept."""
+    def step(self, roster: Roster, cost: int, seconds: float,
+             deep: bool = False) -> tuple[Roster, int] | None:
+        """One step from ``roster`` (of cost ``cost``); the new roster and cost if kept.
+
+        A ``deep`` step frees every employee on DEEP_DAYS consecutive days.
+        """
         p = self.problem
-        kind = self.rng.choice(self.kinds)
-        free = self._cells(kind, roster)
+        kind = "deep" if deep else self.rng.choice(self.kinds)
+        if deep:
+            w = min(p.days, DEEP_DAYS)
+            free = {(s, d) for s in range(len(p.staff)) for d in self._window(None, w)}
+        else:
+            free = self._cells(kind, roster)
         model = self.built.model.clone()
         variables = model.proto.variables
         idx = p.shift_index
@@ -240,7 +260,8 @@ class RosterLNS:
         # aim at steps CP-SAT finishes about half of the time; a part proven to hold nothing
         # cheaper widens the next one a little (without it the search stalls in a local
         # optimum; growing as fast as after a solved step made steps too long, measured)
-        self.share[kind] = adapted(self.share[kind], code)
+        if not deep:
+            self.share[kind] = adapted(self.share[kind], code)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         new_cost = solution_cost(cp, self.built.terms)
@@ -319,6 +340,7 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
     def work(k: int) -> None:
         lns = RosterLNS(built, seed + 7919 * k, register, guide)
         own: tuple[Roster, int] | None = None  # the thread's own roster, once apart
+        own_at = last_deep = 0.0  # when it last improved; when the last deep step began
         while not done():
             now = time.monotonic()
             left = deadline - now
@@ -326,12 +348,18 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
                 return
             with lock:
                 if own is None and now - best["at"] >= SPLIT_AFTER:
-                    own = best["roster"], best["cost"]
+                    own, own_at = (best["roster"], best["cost"]), best["at"]
                 base = (best["roster"], best["cost"]) if own is None else own
-            found = lns.step(*base, min(STEP_SECONDS, left))
+                since = best["at"] if own is None else own_at  # the base's last improvement
+            deep = DEEP_AFTER is not None and now - max(since, last_deep) >= DEEP_AFTER
+            if deep:
+                last_deep = now
+            found = lns.step(*base, min(DEEP_SECONDS if deep else STEP_SECONDS, left), deep)
             if found is None:
                 continue
             if own is not None:
+                if found[1] < own[1]:
+                    own_at = time.monotonic()
                 own = found
             with lock:
                 if found[1] > best["cost"]:
