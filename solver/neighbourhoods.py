@@ -96,10 +96,11 @@ improved (``0.5 s x (1 + stalled seconds / 3)``, at most 4 s), not kept: Instanc
 Instance18 4820, 4925 / 4746, 4948.
 
 Deep steps (kept, DEEP_AFTER): once a thread's roster has not improved for 6 s, one step in 6 s
-frees every employee on 14 consecutive days for 5 s, the part the test above found cheaper
-rosters in. Same day, a busier machine (without / with, seeds 0-3): Instance8 1498, 1495, 1502,
-1591 / 1493, 1404, 1403, 1399 (one shortfall less in three runs of four); Instance15 (seeds 0,
-1) 4268, 4184 / 4320, 4051; Instance18 4817, 5186 / 4630, 5244.
+frees every employee on a run of 14 days for 5 s, each employee on a run of their own (half of
+Instance8's cells; the test above freed one run for all). Same day, a busier machine (without /
+with, seeds 0-3): Instance8 1498, 1495, 1502, 1591 / 1493, 1404, 1403, 1399 (one shortfall less
+in three runs of four); Instance15 (seeds 0, 1) 4268, 4184 / 4320, 4051; Instance18 4817, 5186
+/ 4630, 5244.
 """
 
 from __future__ import annotations
@@ -142,8 +143,9 @@ SPLIT_AFTER = 3.0
 #: Seconds CP-SAT gets for one step.
 STEP_SECONDS = 0.5
 #: Once a thread's roster has not improved for DEEP_AFTER seconds (None: never), one step in
-#: that many seconds is deep: every employee on DEEP_DAYS days, for DEEP_SECONDS (a part the
-#: short steps never reach; its size is not adapted). Measured: see the module docstring.
+#: that many seconds is deep: every employee on a run of DEEP_DAYS days of their own, for
+#: DEEP_SECONDS (a part the short steps never reach; its size is not adapted). Measured: see
+#: the module docstring.
 DEEP_AFTER: float | None = 6.0
 DEEP_DAYS = 14
 DEEP_SECONDS = 5.0
@@ -230,7 +232,8 @@ class RosterLNS:
              deep: bool = False) -> tuple[Roster, int] | None:
         """One step from ``roster`` (of cost ``cost``); the new roster and cost if kept.
 
-        A ``deep`` step frees every employee on DEEP_DAYS consecutive days.
+        A ``deep`` step frees every employee on DEEP_DAYS consecutive days, each on a run of
+        days of their own (drawn anywhere in the horizon).
         """
         p = self.problem
         kind = "deep" if deep else self.rng.choice(self.kinds)

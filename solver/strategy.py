@@ -163,11 +163,11 @@ with the objective capped below the LNS's roster (proving that no cheaper roster
 5.64, 8.59, 13.95, 32.41, 4.67, 16.45, 21.28 s (median 9.1 s): the LNS, too, descends one
 shortfall at a time. Not kept. With the cover as hard minima, CP-SAT (2 workers) reached the
 optimum in 1.8-10.7 s (seeds 0-5), but proving that optimum of the restricted model took
-3.1-18.0 s (seeds 10-19, median 7.6 s) before the capped proof on the whole model (0.5-6.2 s
-more): 4.3, 5.0, 18.9, 10.9, 4.2, 7.9, 20.1, 7.5, 11.2, 10.4 s, worse. Each model on one worker
-at once (the restricted one for rosters, the whole one capped below the best roster for the
-proof): no roster in 60 s in seven runs of eight with the default single-worker search, 32-42 s
-with ``max_lp``. Not kept.
+3.1-10.7 s, or did not end within its 18 s (seeds 10-19), before the capped proof on the whole
+model (0.5-6.2 s more): 4.3, 5.0, 18.9, 10.9, 4.2, 7.9, 20.1, 7.5, 11.2, 10.4 s in all, worse.
+Each model on one worker at once (the restricted one for rosters, the whole one capped below the
+best roster for the proof): no proof in 60 s in eight runs of eight with the default
+single-worker search, 32-42 s or none (four runs) with ``max_lp``. Not kept.
 """
 
 from __future__ import annotations

@@ -126,8 +126,9 @@ def test_threads_go_apart_once_the_best_roster_stalls(monkeypatch: pytest.Monkey
     steps: dict[int, list[tuple[Roster, tuple[Roster, int] | None]]] = {}
     step = RosterLNS.step
 
-    def recorded(self: RosterLNS, roster: Roster, cost: int, seconds: float):  # noqa: ANN202
-        found = step(self, roster, cost, seconds)
+    def recorded(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
+                 deep: bool = False):
+        found = step(self, roster, cost, seconds, deep)
         steps.setdefault(threading.get_ident(), []).append((roster, found))
         return found
 
@@ -147,6 +148,58 @@ def test_threads_go_apart_once_the_best_roster_stalls(monkeypatch: pytest.Monkey
                 found_costs.append(found[1])
     rep = validate(p, final)
     assert rep.feasible and rep.objective == final_cost == min(found_costs) < cost
+
+
+def test_a_deep_step_frees_every_employee_on_a_run_of_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.neighbourhoods as nb
+
+    p = _team(14)
+    best = solved(p).objective
+    roster, cost = _first(p)
+    monkeypatch.setattr(nb, "DEEP_DAYS", 7)
+    lns = RosterLNS(build_model(p), 0, lambda cp: None)
+    found = lns.step(roster, cost, 10.0, deep=True)
+    if found is not None:  # each employee's row changed within a week of days
+        for st in p.staff:
+            changed = [d for d in range(p.days) if found[0][st.id][d] != roster[st.id][d]]
+            assert not changed or changed[-1] - changed[0] < 7
+        assert validate(p, found[0]).objective == found[1] < cost
+    monkeypatch.setattr(nb, "DEEP_DAYS", 14)  # the whole horizon: the problem's optimum
+    found = lns.step(roster, cost, 10.0, deep=True)
+    assert found is not None and found[1] == best
+    assert validate(p, found[0]).feasible
+
+
+def test_a_stalled_search_takes_deep_steps_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import solver.neighbourhoods as nb
+
+    monkeypatch.setattr(nb, "DEEP_AFTER", 0.5)
+    deep_steps: dict[int, list[float]] = {}
+    step = RosterLNS.step
+
+    def recorded(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
+                 deep: bool = False):
+        if deep:
+            deep_steps.setdefault(threading.get_ident(), []).append(time.monotonic())
+        return step(self, roster, cost, seconds, deep)
+
+    monkeypatch.setattr(RosterLNS, "step", recorded)
+    p = _team(14)
+    best = solved(p)
+    assert best.roster is not None
+    start = time.monotonic()
+    # the optimum: no step can improve it, so the search stalls from the start
+    final, final_cost = search_parallel(build_model(p), best.roster, best.objective,
+                                        start + 2.5, lambda: False, lambda cp: None, threads=2)
+    assert final_cost == best.objective
+    assert len(deep_steps) == 2, "each stalled thread takes deep steps"
+    for times in deep_steps.values():
+        assert times[0] - start >= 0.5
+        # one deep step per DEEP_AFTER seconds at most
+        assert all(b - a >= 0.5 for a, b in zip(times, times[1:], strict=False))
+        assert len(times) <= 5
 
 
 def _guide(p: RosterProblem) -> Guide:
@@ -181,8 +234,9 @@ def test_guided_parts_favour_what_carries_the_reduced_costs() -> None:
 def test_guided_search_keeps_every_roster_valid() -> None:
     p = _team()
     roster, cost = _first(p)
+    guide = _guide(p)  # before the clock starts: column generation takes up to 10 s
     final, final_cost = search_parallel(build_model(p), roster, cost, time.monotonic() + 2,
-                                        lambda: False, lambda cp: None, guide=_guide(p))
+                                        lambda: False, lambda cp: None, guide=guide)
     rep = validate(p, final)
     assert rep.feasible and rep.objective == final_cost < cost
 
