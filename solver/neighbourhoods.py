@@ -186,6 +186,9 @@ class RosterLNS:
     def _cells(self, kind: str, roster: Roster) -> set[tuple[int, int]]:
         p = self.problem
         n_staff, n_days = len(p.staff), p.days
+        if kind == "deep":  # every employee on a run of DEEP_DAYS days of their own
+            w = min(n_days, DEEP_DAYS)
+            return {(s, d) for s in range(n_staff) for d in self._window(None, w)}
         share = self.share[kind]
         if kind.startswith("guided") and self.guide is not None:
             staff_w, cover_w = self.guide.weights(roster)
@@ -237,11 +240,7 @@ class RosterLNS:
         """
         p = self.problem
         kind = "deep" if deep else self.rng.choice(self.kinds)
-        if deep:
-            w = min(p.days, DEEP_DAYS)
-            free = {(s, d) for s in range(len(p.staff)) for d in self._window(None, w)}
-        else:
-            free = self._cells(kind, roster)
+        free = self._cells(kind, roster)
         model = self.built.model.clone()
         variables = model.proto.variables
         idx = p.shift_index
@@ -263,7 +262,7 @@ class RosterLNS:
         # aim at steps CP-SAT finishes about half of the time; a part proven to hold nothing
         # cheaper widens the next one a little (without it the search stalls in a local
         # optimum; growing as fast as after a solved step made steps too long, measured)
-        if not deep:
+        if kind in self.share:  # a deep step's size is fixed
             self.share[kind] = adapted(self.share[kind], code)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
@@ -342,8 +341,8 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
 
     def work(k: int) -> None:
         lns = RosterLNS(built, seed + 7919 * k, register, guide)
-        own: tuple[Roster, int] | None = None  # the thread's own roster, once apart
-        own_at = last_deep = 0.0  # when it last improved; when the last deep step began
+        own: dict | None = None  # the thread's own roster (as ``best``), once apart
+        last_deep = 0.0  # when the thread's last deep step began
         while not done():
             now = time.monotonic()
             left = deadline - now
@@ -351,26 +350,20 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
                 return
             with lock:
                 if own is None and now - best["at"] >= SPLIT_AFTER:
-                    own, own_at = (best["roster"], best["cost"]), best["at"]
-                base = (best["roster"], best["cost"]) if own is None else own
-                since = best["at"] if own is None else own_at  # the base's last improvement
+                    own = dict(best)
+                base = best if own is None else own
+                start, start_cost, since = base["roster"], base["cost"], base["at"]
             deep = DEEP_AFTER is not None and now - max(since, last_deep) >= DEEP_AFTER
             if deep:
                 last_deep = now
-            found = lns.step(*base, min(DEEP_SECONDS if deep else STEP_SECONDS, left), deep)
+            found = lns.step(start, start_cost,
+                             min(DEEP_SECONDS if deep else STEP_SECONDS, left), deep)
             if found is None:
                 continue
             if own is not None:
-                if found[1] < own[1]:
-                    own_at = time.monotonic()
-                own = found
+                _keep(own, found)
             with lock:
-                if found[1] > best["cost"]:
-                    continue
-                better = found[1] < best["cost"]
-                best["roster"], best["cost"] = found
-                if better:
-                    best["at"] = time.monotonic()
+                better = _keep(best, found)
             if better and improved is not None:
                 improved(*found)
 
@@ -380,3 +373,14 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
     for t in pool:
         t.join()
     return best["roster"], best["cost"]
+
+
+def _keep(state: dict, found: tuple[Roster, int]) -> bool:
+    """Make ``found`` the roster of ``state`` (keys roster, cost, at) if it costs no more;
+    True when it costs less (``at`` is then now)."""
+    better = found[1] < state["cost"]
+    if found[1] <= state["cost"]:
+        state["roster"], state["cost"] = found
+        if better:
+            state["at"] = time.monotonic()
+    return better

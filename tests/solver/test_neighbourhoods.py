@@ -4,6 +4,7 @@ optimum of a small problem, it keeps pins and history, and it stops at a proven 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -40,6 +41,22 @@ def _first(p: RosterProblem) -> tuple[Roster, int]:
     rep = validate(p, roster)
     assert rep.feasible
     return roster, rep.objective
+
+
+def _watch_steps(monkeypatch: pytest.MonkeyPatch,
+                 seen: Callable[[Roster, tuple[Roster, int] | None, bool, float], object]) -> None:
+    """Call ``seen(roster, found, deep, began)`` after every step of any RosterLNS (in the
+    thread that stepped; ``began`` is when the step started)."""
+    step = RosterLNS.step
+
+    def watched(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
+                deep: bool = False):
+        began = time.monotonic()
+        found = step(self, roster, cost, seconds, deep)
+        seen(roster, found, deep, began)
+        return found
+
+    monkeypatch.setattr(RosterLNS, "step", watched)
 
 
 def _steps(p: RosterProblem, roster: Roster, cost: int, n: int) -> tuple[Roster, int, list]:
@@ -124,15 +141,8 @@ def test_threads_go_apart_once_the_best_roster_stalls(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(nb, "SPLIT_AFTER", 0.0)  # apart from the first step
     steps: dict[int, list[tuple[Roster, tuple[Roster, int] | None]]] = {}
-    step = RosterLNS.step
-
-    def recorded(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
-                 deep: bool = False):
-        found = step(self, roster, cost, seconds, deep)
-        steps.setdefault(threading.get_ident(), []).append((roster, found))
-        return found
-
-    monkeypatch.setattr(RosterLNS, "step", recorded)
+    _watch_steps(monkeypatch, lambda roster, found, deep, began: steps.setdefault(
+        threading.get_ident(), []).append((roster, found)))
     p = _team()
     roster, cost = _first(p)
     final, final_cost = search_parallel(build_model(p), roster, cost, time.monotonic() + 2,
@@ -177,15 +187,8 @@ def test_a_stalled_search_takes_deep_steps_now_and_then(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(nb, "DEEP_AFTER", 0.5)
     deep_steps: dict[int, list[float]] = {}
-    step = RosterLNS.step
-
-    def recorded(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
-                 deep: bool = False):
-        if deep:
-            deep_steps.setdefault(threading.get_ident(), []).append(time.monotonic())
-        return step(self, roster, cost, seconds, deep)
-
-    monkeypatch.setattr(RosterLNS, "step", recorded)
+    _watch_steps(monkeypatch, lambda roster, found, deep, began: deep and deep_steps.setdefault(
+        threading.get_ident(), []).append(began))
     p = _team(14)
     best = solved(p)
     assert best.roster is not None
