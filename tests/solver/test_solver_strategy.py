@@ -90,7 +90,7 @@ def test_parallel_construction_gives_a_validated_roster(monkeypatch: pytest.Monk
     monkeypatch.setattr(strategy, "HUGE", 0)
     monkeypatch.setattr(strategy, "PARALLEL_SIZE", 0)
     p = _mid()
-    r = solve(p, time_limit=8)
+    r = solve(p, time_limit=5)
     assert r.status is Status.FEASIBLE
     rep = validate(p, r.roster)
     assert rep.feasible and rep.objective == r.objective

@@ -1,4 +1,4 @@
-"""50 processes book the same slot at once, 20 times, on SQLite and PostgreSQL: one 201, 49 409s."""
+"""50 processes book the same slot at once, 12 times, on SQLite and PostgreSQL: one 201, 49 409s."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.support.databases import fresh_database
 
 pytestmark = pytest.mark.slow
 WORKERS = 50
-ROUNDS = 20
+ROUNDS = 12
 
 
 #: Set in each pool worker: every worker waits here holding its request, then all fire at once.

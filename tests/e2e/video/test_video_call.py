@@ -48,6 +48,16 @@ def frames(page) -> int:  # noqa: ANN001
     return int(value or 0)
 
 
+def open_as_clinician(page, base_url: str, appointment: int) -> None:  # noqa: ANN001
+    """Sign in as the appointment's clinician and open its consultation page."""
+    page.goto(f"{base_url}/staff/signin")
+    page.fill("#email", CLINICIAN_EMAIL)
+    page.fill("#password", "demo-creneau")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    page.goto(f"{base_url}/staff/video/{appointment}")
+
+
 def test_patient_and_clinician_see_each_other(video_server: tuple[str, str, int], tmp_path: Path) -> None:
     base_url, database_url, appointment = video_server
     shots = tmp_path
@@ -80,12 +90,7 @@ def test_patient_and_clinician_see_each_other(video_server: tuple[str, str, int]
             patient.screenshot(path=str(shots / "patient-waiting.png"), full_page=True)
 
             # The clinician signs in and opens the consultation.
-            clinician.goto(f"{base_url}/staff/signin")
-            clinician.fill("#email", CLINICIAN_EMAIL)
-            clinician.fill("#password", "demo-creneau")
-            clinician.click("button[type=submit]")
-            clinician.wait_for_load_state("load")
-            clinician.goto(f"{base_url}/staff/video/{appointment}")
+            open_as_clinician(clinician, base_url, appointment)
             clinician.wait_for_selector("#admission[data-state='waiting']", timeout=10_000)
             patient.wait_for_function(
                 "() => document.getElementById('waiting-message').textContent.includes('soignant est là')",
@@ -105,8 +110,8 @@ def test_patient_and_clinician_see_each_other(video_server: tuple[str, str, int]
             assert after[0] > before[0] and after[1] > before[1], (before, after)
 
             # Chat over the data channel, not stored.
-            clinician.wait_for_selector("#chat-input:not([disabled])", timeout=10_000)
-            patient.wait_for_selector("#chat-input:not([disabled])", timeout=10_000)
+            clinician.wait_for_selector("#chat-input:not([disabled])", timeout=20_000)
+            patient.wait_for_selector("#chat-input:not([disabled])", timeout=20_000)
             clinician.fill("#chat-input", "Bonjour, je vous entends bien.")
             clinician.press("#chat-input", "Enter")
             patient.wait_for_selector(".chat-theirs:has-text('je vous entends bien')", timeout=5_000)
@@ -135,3 +140,47 @@ def test_patient_and_clinician_see_each_other(video_server: tuple[str, str, int]
     finally:
         engine.dispose()
     assert not problems, problems
+
+
+# The first chat channel of the page never opens (as when its SCTP association fails to start).
+STALLED_FIRST_CHANNEL = """
+(() => {
+  const original = RTCPeerConnection.prototype.createDataChannel;
+  window.chatChannelsCreated = 0;
+  RTCPeerConnection.prototype.createDataChannel = function (...args) {
+    window.chatChannelsCreated += 1;
+    if (window.chatChannelsCreated > 1) { return original.apply(this, args); }
+    const stalled = new EventTarget();
+    stalled.readyState = "connecting";
+    stalled.send = () => { throw new Error("sent on a channel that never opened"); };
+    return stalled;
+  };
+})();
+"""
+
+
+def test_a_chat_channel_that_never_opens_is_replaced_by_connecting_again(
+        video_server: tuple[str, str, int]) -> None:
+    base_url, database_url, _ = video_server
+    engine = make_engine(database_url)
+    try:
+        appointment = make_video_appointment(engine, starts_in=dt.timedelta(minutes=1))
+    finally:
+        engine.dispose()
+    with chromium(media=True) as browser:
+        context = browser.new_context(locale="fr-FR")
+        try:
+            clinician = context.new_page()
+            clinician.add_init_script(STALLED_FIRST_CHANNEL)
+            open_as_clinician(clinician, base_url, appointment)
+            clinician.wait_for_function("() => window.chatChannelsCreated === 1", timeout=10_000)
+            assert clinician.locator("#chat-input").is_disabled()
+            # Some seconds after the media connected, the page connects again and the chat opens.
+            clinician.wait_for_selector("#chat-input:not([disabled])", timeout=25_000)
+            assert clinician.evaluate("window.chatChannelsCreated") == 2
+            clinician.wait_for_function(
+                "() => document.getElementById('call-status').textContent.trim().length > 0")
+            assert clinician.locator("#call-status").inner_text() == clinician.evaluate(
+                "window.CreneauVideo.t('in_call')")
+        finally:
+            context.close()

@@ -274,8 +274,11 @@
 
   // --- the call: controls and chat ---------------------------------------------------------------
 
+  var CHAT_GRACE_MS = 8000;
+
   function Call(stream) {
     this.stream = stream;
+    this.chatTimer = null;
     this.pc = null;
     this.channel = null;
     this.stats = null;
@@ -298,10 +301,14 @@
       showQuality(sample);
       if (sample.framesDecoded > 0) { $("remote-placeholder").hidden = true; }
     });
-    this.channel.addEventListener("open", function () {
+    var chatReady = function () {
+      clearTimeout(self.chatTimer);
+      self.chatTimer = null;
       $("chat-input").disabled = false;
       $("chat-send").disabled = false;
-    });
+    };
+    if (this.channel.readyState === "open") { chatReady(); }
+    this.channel.addEventListener("open", chatReady);
     this.channel.addEventListener("message", function (event) {
       if (typeof event.data === "string") { self.addMessage(event.data, false); }
     });
@@ -313,6 +320,7 @@
       if (state === "connected") {
         clearTimeout(self.dropTimer);
         self.dropTimer = null;
+        self.watchChat();
       } else if ((state === "disconnected" || state === "failed") && !self.dropTimer) {
         self.dropTimer = setTimeout(function () {
           self.dropTimer = null;
@@ -322,7 +330,21 @@
     });
   };
 
+  // Media can flow while the chat's data channel never opens (its SCTP association may fail to
+  // start on a loaded server): connect again if it is still closed CHAT_GRACE_MS after the media.
+  Call.prototype.watchChat = function () {
+    var self = this;
+    var channel = this.channel;
+    if (this.chatTimer || !channel || channel.readyState === "open") { return; }
+    this.chatTimer = setTimeout(function () {
+      self.chatTimer = null;
+      if (self.channel === channel && channel.readyState !== "open" && self.onDrop) { self.onDrop(); }
+    }, CHAT_GRACE_MS);
+  };
+
   Call.prototype.detach = function () {
+    clearTimeout(this.chatTimer);
+    this.chatTimer = null;
     if (this.stats) { this.stats.stop(); this.stats = null; }
     if (this.pc) { this.pc.close(); this.pc = null; }
     this.channel = null;
