@@ -168,6 +168,17 @@ model (0.5-6.2 s more): 4.3, 5.0, 18.9, 10.9, 4.2, 7.9, 20.1, 7.5, 11.2, 10.4 s 
 Each model on one worker at once (the restricted one for rosters, the whole one capped below the
 best roster for the proof): no proof in 60 s in eight runs of eight with the default
 single-worker search, 32-42 s or none (four runs) with ``max_lp``. Not kept.
+
+Measured 2026-12-07 later (CP-SAT alone on the demo team, 2 workers, seeds 0-9, interleaved; a
+run that was not proven within 30 s counts as 99 s). CP-SAT's solutions come from its LNS and
+feasibility-jump helpers, not from the two full-problem workers; its bound is the part that can
+stall: in one run of ten it stayed at 0 for the whole 30 s. FAIR_PARAMETERS (kept): median 5.6 s,
+one run unproven. ``max_lp`` alone: 5.7 s, 1.3-10.6 s. Without feasibility jump: 6.9 s, four runs
+over 10 s. With a violation local-search worker: 7.0 s, 3.1-18.3 s. ``max_lp`` and
+``quick_restart``: 7.8 s, 3.7-20.8 s. A total beside each spread (``k * max >= total``,
+``k * min <= total``, to let CP-SAT see that the nights cannot split evenly), seeds 0-29:
+five runs over 10 s, one of them unproven (medians 6.2 s over seeds 0-11, 5.2 s over 12-29),
+against one run over 10 s, the unproven one (5.4 s and 5.1 s). Not kept.
 """
 
 from __future__ import annotations
