@@ -100,7 +100,10 @@ frees every employee on a run of 14 days for 5 s, each employee on a run of thei
 Instance8's cells; the test above freed one run for all). Same day, a busier machine (without /
 with, seeds 0-3): Instance8 1498, 1495, 1502, 1591 / 1493, 1404, 1403, 1399 (one shortfall less
 in three runs of four); Instance15 (seeds 0, 1) 4268, 4184 / 4320, 4051; Instance18 4817, 5186
-/ 4630, 5244.
+/ 4630, 5244. Deep steps twice as often (DEEP_AFTER 3 s against 6 s, 2026-12-07, a quieter
+machine, interleaved, seeds 0-7): Instance8 1305, 1398, 1399, 1404, 1309, 1315, 1308, 1304 /
+1408, 1395, 1306, 1303, 1401, 1401, 1405, 1303 (five runs of eight within 1 % of the bound of
+1297 against three): not kept.
 """
 
 from __future__ import annotations
