@@ -179,6 +179,13 @@ over 10 s. With a violation local-search worker: 7.0 s, 3.1-18.3 s. ``max_lp`` a
 ``k * min <= total``, to let CP-SAT see that the nights cannot split evenly), seeds 0-29:
 five runs over 10 s, one of them unproven (medians 6.2 s over seeds 0-11, 5.2 s over 12-29),
 against one run over 10 s, the unproven one (5.4 s and 5.1 s). Not kept.
+
+The same day, instances 6 and 7 (1120 and 1344 assignment variables) on the larger problems'
+path (column generation, then the guided LNS) instead of CP-SAT after column generation
+(SMALL 1000 against 2000, seeds 0, 1, interleaved, kept first): Instance6 proven optimal (1950)
+in 49.5 and 32.9 s / 1951 with bound 1949 (the LNS cannot prove); Instance7 1060, 1065 / 1058,
+1058 (bound 1055, best known 1056). The bench run of that day, seed 0, ended Instance6 at 2041:
+CP-SAT from scratch proves it in some runs and stays a cover shortfall away in others. Not kept.
 """
 
 from __future__ import annotations
