@@ -185,7 +185,9 @@ path (column generation, then the guided LNS) instead of CP-SAT after column gen
 (SMALL 1000 against 2000, seeds 0, 1, interleaved, kept first): Instance6 proven optimal (1950)
 in 49.5 and 32.9 s / 1951 with bound 1949 (the LNS cannot prove); Instance7 1060, 1065 / 1058,
 1058 (bound 1055, best known 1056). The bench run of that day, seed 0, ended Instance6 at 2041:
-CP-SAT from scratch proves it in some runs and stays a cover shortfall away in others. Not kept.
+CP-SAT from scratch proves it in some runs and stays a cover shortfall away in others. Hence a
+threshold of its own for the column-generation path (DECOMPOSED_SMALL, kept): seeds 2, 3 on
+Instance7, 1065, 1064 / 1058, 1057 again; Instance6 keeps CP-SAT.
 """
 
 from __future__ import annotations
@@ -208,6 +210,11 @@ BOUND_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp"]}
 FAIR_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp", "core"]}
 #: Up to this many assignment variables, ``max_lp`` alone (kept apart for tuning).
 SMALL = 2_000
+#: Problems for column generation up to this many assignment variables end with CP-SAT, which
+#: can prove the optimum (Instance6, 1120: in 33-50 s when it does); larger ones end with the
+#: guided LNS (Instance7, 1344, seeds 0-3: 1058, 1058, 1058, 1057 against 1060, 1065, 1065,
+#: 1064 with CP-SAT; bound 1055, best known 1056).
+DECOMPOSED_SMALL = 1_200
 #: Above this many assignment variables, build a first roster employee by employee.
 HUGE = 30_000
 #: Above this many assignment variables (and with 2 workers) the first roster of a huge
@@ -255,7 +262,7 @@ def run(rs: RosterSolver, start: float) -> RosterResult:
     if n > HUGE and separable(rs.problem) and rs.workers > 1:
         return _huge(rs, start)
     if n <= HUGE and applies(rs.problem):
-        result = _decomposed(rs, start, small=n <= SMALL or rs.workers == 1)
+        result = _decomposed(rs, start, small=n <= DECOMPOSED_SMALL or rs.workers == 1)
         if result is not None:
             return result
     if n <= SMALL or rs.workers == 1:

@@ -172,7 +172,7 @@ def test_decomposed_path_on_a_larger_team_reports_a_valid_bound(
     """Above the small size the path ends with the guided LNS: the roster stays valid."""
     import solver.strategy as strategy
 
-    monkeypatch.setattr(strategy, "SMALL", 0)
+    monkeypatch.setattr(strategy, "DECOMPOSED_SMALL", 0)
     p = _team(days=28, people=8)
     seen: list[float] = []
     r = solve(p, time_limit=8, workers=2, progress=lambda s, o, b: seen.append(o))
