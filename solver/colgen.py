@@ -13,27 +13,10 @@ The priced problems at the best duals also give one cut per employee for the ful
 (:func:`add_cuts`), whose LP then knows the bound.
 
 A bound needs every pricing problem proven, a new row only a good solution: once the master's
-value stops falling, the pricing gets more time round after round (PRICE_GROWTH). Measured
-2026-12-06 (60 s, 2 workers, on a machine slower than on earlier days; without / with):
-Instance8's master reached its value (1296.6) after 16 s and then sat there while a third of
-the pricing solves (0.07 s each) ended unproven, its bound stuck at 1286-1288 through 100
-rounds; with the growth the bound met the value in two rounds (20.5 s, 1296.2 against 1288.1
-after 60 s); Instance14 converged in 38 s (1277.7, the optimum 1278 once rounded up) against a
-bound of 1274.9 after 48 s; Instance12 at 33 s against 37 s. In the solver (seed 0 unless said):
-Instance14 proven optimal in 29.0 and 32.5 s (seeds 1, 0) against 1282 / bound 1272 and 1280 /
-1275 without; Instance8 bound 1297 in every run against 1287 once (its rosters, 1399-1499 and
-1329-1497 without, are the local search's, not the bound's); Instance12 4141 / bound 4021
-against 4049 / 3968; Instance10 and 11 proven either way (19.9 and 15.7 s against 12.6 and
-15.5 s); Instance15 4261 / 4247, Instance16 3225 / 3227, Instance18 4725 / 4726, Instance7
-1072 / 1067 (bound 1055 both).
+value stops falling, the pricing gets more time round after round (PRICE_GROWTH).
 
-Measured 2026-12-07 on Instance15 (column generation alone, 2 threads; 45 staff, a round of
-pricing takes about 2.2 s, 60 % of the solves cut short at 0.105 s): the master's value is 4199
-after 22.0 s with the kept times, 4260 after 22.8 s with 0.042 s a solve and 6795 after 23.9 s
-with 0.021 s (growing on a stall as above): the rows of a shorter solve are worse, not only
-unproven. Seeding the master
-with every roster an 8 s local search visits from the first roster (350 rows, best 13090):
-value 4023, bound 3586 after 35 s against 3907, 3653 without. Neither kept.
+The measurements behind these choices are in ``solver/MEASUREMENTS.md`` (section Column
+generation).
 """
 
 from __future__ import annotations

@@ -278,7 +278,6 @@
 
   function Call(stream) {
     this.stream = stream;
-    this.chatTimer = null;
     this.pc = null;
     this.channel = null;
     this.stats = null;
@@ -301,14 +300,10 @@
       showQuality(sample);
       if (sample.framesDecoded > 0) { $("remote-placeholder").hidden = true; }
     });
-    var chatReady = function () {
-      clearTimeout(self.chatTimer);
-      self.chatTimer = null;
+    this.channel.addEventListener("open", function () {
       $("chat-input").disabled = false;
       $("chat-send").disabled = false;
-    };
-    if (this.channel.readyState === "open") { chatReady(); }
-    this.channel.addEventListener("open", chatReady);
+    });
     this.channel.addEventListener("message", function (event) {
       if (typeof event.data === "string") { self.addMessage(event.data, false); }
     });
@@ -331,20 +326,19 @@
   };
 
   // Media can flow while the chat's data channel never opens (its SCTP association may fail to
-  // start on a loaded server): connect again if it is still closed CHAT_GRACE_MS after the media.
+  // start on a loaded server): connect again if this call's channel is still not open
+  // CHAT_GRACE_MS after the media connected (a later call or an open channel makes it a no-op).
   Call.prototype.watchChat = function () {
     var self = this;
     var channel = this.channel;
-    if (this.chatTimer || !channel || channel.readyState === "open") { return; }
-    this.chatTimer = setTimeout(function () {
-      self.chatTimer = null;
-      if (self.channel === channel && channel.readyState !== "open" && self.onDrop) { self.onDrop(); }
+    setTimeout(function () {
+      if (channel && self.channel === channel && channel.readyState !== "open" && self.onDrop) {
+        self.onDrop();
+      }
     }, CHAT_GRACE_MS);
   };
 
   Call.prototype.detach = function () {
-    clearTimeout(this.chatTimer);
-    this.chatTimer = null;
     if (this.stats) { this.stats.stop(); this.stats = null; }
     if (this.pc) { this.pc.close(); this.pc = null; }
     this.channel = null;
