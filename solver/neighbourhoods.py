@@ -19,7 +19,9 @@ ran first) two more kinds draw the employees in proportion to the reduced cost o
 and centre the window of days on a costly cover demand. Two threads share the best roster
 until it has not improved for SPLIT_AFTER seconds, then each goes on from a roster of its
 own; once a thread's roster has not improved for DEEP_AFTER seconds, one step in that many
-is deep (every employee on a run of DEEP_DAYS days of their own, for DEEP_SECONDS).
+is deep (every employee on a run of DEEP_DAYS days of their own, for DEEP_SECONDS). Apart, a
+share CROSS of a thread's steps free the cells where its roster and another thread's differ,
+so that one step may combine what each found.
 
 The measurements behind these choices, and the variants tried and lost, are in
 ``solver/MEASUREMENTS.md`` (section Structured LNS).
@@ -69,6 +71,9 @@ STEP_SECONDS = 0.5
 #: DEEP_SECONDS (a part the short steps never reach; its size is not adapted). Measured: see
 #: solver/MEASUREMENTS.md.
 DEEP_AFTER: float | None = 6.0
+#: Share of the steps of a thread on its own that free the cells where its roster and another
+#: thread's differ (a crossing of the two; 0: none). Measured: see solver/MEASUREMENTS.md.
+CROSS = 0.2
 DEEP_DAYS = 14
 DEEP_SECONDS = 5.0
 #: CP-SAT parameters of a step: the strongest LP (measured: Instance11, 30 s from the same
@@ -154,15 +159,22 @@ class RosterLNS:
         return range(a, a + w)
 
     def step(self, roster: Roster, cost: int, seconds: float,
-             deep: bool = False) -> tuple[Roster, int] | None:
+             deep: bool = False, other: Roster | None = None) -> tuple[Roster, int] | None:
         """One step from ``roster`` (of cost ``cost``); the new roster and cost if kept.
 
         A ``deep`` step frees every employee on DEEP_DAYS consecutive days, each on a run of
-        days of their own (drawn anywhere in the horizon).
+        days of their own (drawn anywhere in the horizon). With ``other`` (another roster of
+        the same problem) the step frees the cells where the two differ: the rest, which both
+        agree on, stays.
         """
         p = self.problem
         kind = "deep" if deep else self.rng.choice(self.kinds)
-        free = self._cells(kind, roster)
+        if other is not None:
+            kind = "cross"
+            free = {(s, d) for s, st in enumerate(p.staff) for d in range(p.days)
+                    if roster[st.id][d] != other[st.id][d]}
+        else:
+            free = self._cells(kind, roster)
         model = self.built.model.clone()
         variables = model.proto.variables
         idx = p.shift_index
@@ -255,6 +267,7 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
     """
     lock = threading.Lock()
     best: dict = {"roster": roster, "cost": cost, "at": time.monotonic()}
+    owns: dict[int, dict] = {}
     target = -math.inf if floor is None else math.ceil(floor - 1e-6)
 
     def done() -> bool:
@@ -273,18 +286,25 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
             with lock:
                 if own is None and now - best["at"] >= SPLIT_AFTER:
                     own = dict(best)
+                    owns[k] = own
                 base = best if own is None else own
                 start, start_cost, since = base["roster"], base["cost"], base["at"]
             deep = DEEP_AFTER is not None and now - max(since, last_deep) >= DEEP_AFTER
             if deep:
                 last_deep = now
+            other = None
+            if own is not None and not deep and lns.rng.random() < CROSS:
+                with lock:
+                    mates = [o["roster"] for j, o in owns.items()
+                             if j != k and o["roster"] != start]
+                other = lns.rng.choice(mates) if mates else None
             found = lns.step(start, start_cost,
-                             min(DEEP_SECONDS if deep else STEP_SECONDS, left), deep)
+                             min(DEEP_SECONDS if deep else STEP_SECONDS, left), deep, other)
             if found is None:
                 continue
-            if own is not None:
-                _keep(own, found)
             with lock:
+                if own is not None:
+                    _keep(own, found)
                 better = _keep(best, found)
             if better and improved is not None:
                 improved(*found)

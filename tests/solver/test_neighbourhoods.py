@@ -50,9 +50,9 @@ def _watch_steps(monkeypatch: pytest.MonkeyPatch,
     step = RosterLNS.step
 
     def watched(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
-                deep: bool = False):
+                deep: bool = False, other: Roster | None = None):
         began = time.monotonic()
-        found = step(self, roster, cost, seconds, deep)
+        found = step(self, roster, cost, seconds, deep, other)
         seen(roster, found, deep, began)
         return found
 
@@ -178,6 +178,55 @@ def test_a_deep_step_frees_every_employee_on_a_run_of_days(monkeypatch: pytest.M
     found = lns.step(roster, cost, 10.0, deep=True)
     assert found is not None and found[1] == best
     assert validate(p, found[0]).feasible
+
+
+def test_a_crossing_step_mixes_two_rosters_where_they_differ() -> None:
+    p = _team(14)
+    best = solved(p)
+    assert best.roster is not None
+    roster, cost = _first(p)
+    lns = RosterLNS(build_model(p), 0, lambda cp: None)
+    found = lns.step(roster, cost, 10.0, other=best.roster)
+    assert found is not None and found[1] == best.objective < cost
+    assert validate(p, found[0]).objective == found[1]
+    agreed = [(st.id, d) for st in p.staff for d in range(p.days)
+              if roster[st.id][d] == best.roster[st.id][d]]
+    assert agreed, "a blind construction and the optimum should share some cells"
+    assert all(found[0][sid][d] == roster[sid][d] for sid, d in agreed)
+    # crossing with itself frees nothing: nothing cheaper
+    assert lns.step(best.roster, best.objective, 10.0, other=best.roster) is None
+
+
+def test_threads_apart_cross_their_rosters(monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.neighbourhoods as nb
+
+    monkeypatch.setattr(nb, "SPLIT_AFTER", 0.0)
+    monkeypatch.setattr(nb, "CROSS", 0.5)
+    crossings: list[tuple[Roster, Roster, tuple[Roster, int] | None]] = []
+    step = RosterLNS.step
+
+    def watched(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
+                deep: bool = False, other: Roster | None = None):
+        found = step(self, roster, cost, seconds, deep, other)
+        if other is not None:
+            crossings.append((roster, other, found))
+        return found
+
+    monkeypatch.setattr(RosterLNS, "step", watched)
+    p = _team()
+    roster, cost = _first(p)
+    final, final_cost = search_parallel(build_model(p), roster, cost, time.monotonic() + 3,
+                                        lambda: False, lambda cp: None, threads=2)
+    assert crossings, "threads apart with different rosters should cross them"
+    for mine, theirs, found in crossings:
+        assert mine != theirs
+        if found is not None:
+            assert validate(p, found[0]).objective == found[1]
+            # only cells where the two rosters differ may change
+            assert all(found[0][sid][d] == mine[sid][d] for sid in mine for d in range(p.days)
+                       if mine[sid][d] == theirs[sid][d])
+    rep = validate(p, final)
+    assert rep.feasible and rep.objective == final_cost < cost
 
 
 def test_a_stalled_search_takes_deep_steps_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
