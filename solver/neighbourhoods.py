@@ -20,8 +20,8 @@ and centre the window of days on a costly cover demand. Two threads share the be
 until it has not improved for SPLIT_AFTER seconds, then each goes on from a roster of its
 own; once a thread's roster has not improved for DEEP_AFTER seconds, one step in that many
 is deep (every employee on a run of DEEP_DAYS days of their own, for DEEP_SECONDS). Apart, a
-share CROSS of a thread's steps free the cells where its roster and another thread's differ,
-so that one step may combine what each found.
+share CROSS of a thread's steps (on rosters of at most CROSS_MAX_CELLS cells) free the cells
+where its roster and another thread's differ, so that one step may combine what each found.
 
 The measurements behind these choices, and the variants tried and lost, are in
 ``solver/MEASUREMENTS.md`` (section Structured LNS).
@@ -74,6 +74,9 @@ DEEP_AFTER: float | None = 6.0
 #: Share of the steps of a thread on its own that free the cells where its roster and another
 #: thread's differ (a crossing of the two; 0: none). Measured: see solver/MEASUREMENTS.md.
 CROSS = 0.2
+#: ... on rosters of at most this many cells (staff x days): Instance8 (840) and 16 (1120) gain,
+#: Instance15 (1890) lost in three seeds of three, Instance18 (1848) even.
+CROSS_MAX_CELLS = 1_200
 DEEP_DAYS = 14
 DEEP_SECONDS = 5.0
 #: CP-SAT parameters of a step: the strongest LP (measured: Instance11, 30 s from the same
@@ -268,6 +271,8 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
     lock = threading.Lock()
     best: dict = {"roster": roster, "cost": cost, "at": time.monotonic()}
     owns: dict[int, dict] = {}
+    p = built.ctx.problem
+    cross = CROSS if len(p.staff) * p.days <= CROSS_MAX_CELLS else 0.0
     target = -math.inf if floor is None else math.ceil(floor - 1e-6)
 
     def done() -> bool:
@@ -293,7 +298,7 @@ def search_parallel(built: BuiltModel, roster: Roster, cost: int, deadline: floa
             if deep:
                 last_deep = now
             other = None
-            if own is not None and not deep and lns.rng.random() < CROSS:
+            if own is not None and not deep and lns.rng.random() < cross:
                 with lock:
                     mates = [o["roster"] for j, o in owns.items()
                              if j != k and o["roster"] != start]

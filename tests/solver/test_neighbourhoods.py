@@ -197,11 +197,13 @@ def test_a_crossing_step_mixes_two_rosters_where_they_differ() -> None:
     assert lns.step(best.roster, best.objective, 10.0, other=best.roster) is None
 
 
-def test_threads_apart_cross_their_rosters(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("max_cells", [10_000, 100])
+def test_threads_apart_cross_their_rosters(monkeypatch: pytest.MonkeyPatch, max_cells: int) -> None:
     import solver.neighbourhoods as nb
 
     monkeypatch.setattr(nb, "SPLIT_AFTER", 0.0)
     monkeypatch.setattr(nb, "CROSS", 0.5)
+    monkeypatch.setattr(nb, "CROSS_MAX_CELLS", max_cells)  # the team has 6 x 21 = 126 cells
     crossings: list[tuple[Roster, Roster, tuple[Roster, int] | None]] = []
     step = RosterLNS.step
 
@@ -217,7 +219,10 @@ def test_threads_apart_cross_their_rosters(monkeypatch: pytest.MonkeyPatch) -> N
     roster, cost = _first(p)
     final, final_cost = search_parallel(build_model(p), roster, cost, time.monotonic() + 3,
                                         lambda: False, lambda cp: None, threads=2)
-    assert crossings, "threads apart with different rosters should cross them"
+    if max_cells < 126:
+        assert not crossings, "no crossing on a roster larger than CROSS_MAX_CELLS"
+    else:
+        assert crossings, "threads apart with different rosters should cross them"
     for mine, theirs, found in crossings:
         assert mine != theirs
         if found is not None:
