@@ -171,12 +171,12 @@ class RosterLNS:
         agree on, stays.
         """
         p = self.problem
-        kind = "deep" if deep else self.rng.choice(self.kinds)
         if other is not None:
             kind = "cross"
             free = {(s, d) for s, st in enumerate(p.staff) for d in range(p.days)
                     if roster[st.id][d] != other[st.id][d]}
         else:
+            kind = "deep" if deep else self.rng.choice(self.kinds)
             free = self._cells(kind, roster)
         model = self.built.model.clone()
         variables = model.proto.variables

@@ -44,16 +44,17 @@ def _first(p: RosterProblem) -> tuple[Roster, int]:
 
 
 def _watch_steps(monkeypatch: pytest.MonkeyPatch,
-                 seen: Callable[[Roster, tuple[Roster, int] | None, bool, float], object]) -> None:
-    """Call ``seen(roster, found, deep, began)`` after every step of any RosterLNS (in the
-    thread that stepped; ``began`` is when the step started)."""
+                 seen: Callable[..., object]) -> None:
+    """Call ``seen(roster, found, deep, began, other)`` after every step of any RosterLNS (in
+    the thread that stepped; ``began`` is when the step started, ``other`` the roster crossed
+    with, if any)."""
     step = RosterLNS.step
 
     def watched(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
                 deep: bool = False, other: Roster | None = None):
         began = time.monotonic()
         found = step(self, roster, cost, seconds, deep, other)
-        seen(roster, found, deep, began)
+        seen(roster, found, deep, began, other)
         return found
 
     monkeypatch.setattr(RosterLNS, "step", watched)
@@ -141,7 +142,7 @@ def test_threads_go_apart_once_the_best_roster_stalls(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(nb, "SPLIT_AFTER", 0.0)  # apart from the first step
     steps: dict[int, list[tuple[Roster, tuple[Roster, int] | None]]] = {}
-    _watch_steps(monkeypatch, lambda roster, found, deep, began: steps.setdefault(
+    _watch_steps(monkeypatch, lambda roster, found, deep, began, other: steps.setdefault(
         threading.get_ident(), []).append((roster, found)))
     p = _team()
     roster, cost = _first(p)
@@ -205,16 +206,8 @@ def test_threads_apart_cross_their_rosters(monkeypatch: pytest.MonkeyPatch, max_
     monkeypatch.setattr(nb, "CROSS", 0.5)
     monkeypatch.setattr(nb, "CROSS_MAX_CELLS", max_cells)  # the team has 6 x 21 = 126 cells
     crossings: list[tuple[Roster, Roster, tuple[Roster, int] | None]] = []
-    step = RosterLNS.step
-
-    def watched(self: RosterLNS, roster: Roster, cost: int, seconds: float,  # noqa: ANN202
-                deep: bool = False, other: Roster | None = None):
-        found = step(self, roster, cost, seconds, deep, other)
-        if other is not None:
-            crossings.append((roster, other, found))
-        return found
-
-    monkeypatch.setattr(RosterLNS, "step", watched)
+    _watch_steps(monkeypatch, lambda roster, found, deep, began, other: other is not None
+                 and crossings.append((roster, other, found)))
     p = _team()
     roster, cost = _first(p)
     final, final_cost = search_parallel(build_model(p), roster, cost, time.monotonic() + 3,
@@ -241,7 +234,7 @@ def test_a_stalled_search_takes_deep_steps_now_and_then(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(nb, "DEEP_AFTER", 0.5)
     deep_steps: dict[int, list[float]] = {}
-    _watch_steps(monkeypatch, lambda roster, found, deep, began: deep and deep_steps.setdefault(
+    _watch_steps(monkeypatch, lambda roster, found, deep, began, other: deep and deep_steps.setdefault(
         threading.get_ident(), []).append(began))
     p = _team(14)
     best = solved(p)
