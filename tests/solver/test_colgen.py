@@ -202,6 +202,43 @@ def test_small_path_proves_what_a_short_probe_leaves_open(monkeypatch: pytest.Mo
     assert runs and r.bound is not None and r.bound >= runs[0].rounded > 0
 
 
+@pytest.mark.parametrize("close", [0.1, None])
+def test_a_relaxation_close_to_converging_gets_the_time_to_converge(
+        monkeypatch: pytest.MonkeyPatch, close: float | None) -> None:
+    """Column generation's share of the time runs out while its bound is within 10 % of the
+    master's value (COLGEN_CLOSE): it goes on until it converges, and the solve reports the
+    converged bound (without COLGEN_CLOSE it stops there, with a lower bound)."""
+    import solver.strategy as strategy
+
+    monkeypatch.setattr(strategy, "DECOMPOSED_SMALL", 0)
+    monkeypatch.setattr(strategy, "COLGEN_CLOSE", close)
+    p = _team(days=28, people=8)
+    runs: list[tuple[float, bool, float]] = []
+    real = ColumnGeneration.run
+
+    def run(self: ColumnGeneration, deadline: float, *args: object, **kw: object) -> Relaxation:
+        rel, stopped = self.relaxation, self.stopped
+        if not runs:  # the share ends as soon as the bound is within 10 % of the value
+            self.stopped = lambda: stopped() or (
+                math.isfinite(rel.bound) and rel.value - rel.bound <= 0.1 * rel.value)
+        try:
+            out = real(self, deadline, *args, **kw)  # type: ignore[arg-type]
+        finally:
+            self.stopped = stopped
+        runs.append((deadline, out.converged, out.bound))
+        return out
+
+    monkeypatch.setattr(ColumnGeneration, "run", run)
+    r = solve(p, time_limit=10, workers=2)
+    check_result(p, r)
+    assert not runs[0][1] and r.bound is not None
+    if close is None:
+        assert len(runs) == 1 and r.bound == math.ceil(runs[0][2] - 1e-6)
+        return
+    assert len(runs) == 2 and runs[1][0] > runs[0][0] and runs[1][1]
+    assert r.bound == math.ceil(runs[1][2] - 1e-6) > runs[0][2]
+
+
 def test_bound_reaches_the_relaxation_when_pricing_is_cut_short(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Pricing solves too short to prove anything: once the master's value stalls, the pricing
