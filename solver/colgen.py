@@ -102,6 +102,11 @@ class Relaxation:
         gap = value - self.bound if math.isfinite(self.bound) else 0.0
         return self.value - value <= PRICE_STALL * max(1e-6, gap)
 
+    def close(self, share: float) -> bool:
+        """The bound is within ``share`` (relative) of the master's last value."""
+        return math.isfinite(self.bound) \
+            and self.value - self.bound <= share * max(1.0, abs(self.value))
+
     @property
     def rounded(self) -> float:
         """The bound rounded up to an integer (objectives are integers)."""

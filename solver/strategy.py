@@ -27,7 +27,6 @@ Every choice and constant here was measured against its alternatives: see
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from typing import TYPE_CHECKING
@@ -203,7 +202,7 @@ def _decomposed(rs: RosterSolver, start: float, small: bool) -> RosterResult | N
     cg = ColumnGeneration(p, rs.workers, rs.seed, rs.stop_event.is_set)
     cg.add_roster(first)
     rel = cg.run(start + COLGEN_SHARE * rs.time_limit, target=cost)
-    if not rel.converged and _close(rel.bound, rel.value):
+    if COLGEN_CLOSE is not None and not rel.converged and rel.close(COLGEN_CLOSE):
         rel = cg.run(start + COLGEN_MAX_SHARE * rs.time_limit, target=cost)
     bound = rel.rounded if rel.rounded > 0 else 0.0
     roster = combine(cg.master, rs.seed)
@@ -245,12 +244,6 @@ def _decomposed(rs: RosterSolver, start: float, small: bool) -> RosterResult | N
                                        floor=bound, improved=improved, guide=guide,
                                        patience=patience)
     return _finish(p, roster, bound)
-
-
-def _close(bound: float, value: float) -> bool:
-    """The relaxation's bound is within COLGEN_CLOSE of the master's value."""
-    return COLGEN_CLOSE is not None and math.isfinite(bound) \
-        and value - bound <= COLGEN_CLOSE * max(1.0, abs(value))
 
 
 def _valid_hint(rs: RosterSolver) -> dict | None:
