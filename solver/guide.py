@@ -71,6 +71,15 @@ class Guide:
                            + (c.over_weight + pi) * max(0, n - c.requirement))
         return staff_w, cover_w, constant
 
+    def rounded(self, s: int, d: int) -> int | None:
+        """The shift (index) employee ``s`` works on day ``d`` in more than half of the
+        relaxation's solution, or None (a day off, or no shift that often)."""
+        share = self.share[s]
+        for (day, t), v in share.items():
+            if day == d and v > 0.5:
+                return t
+        return None
+
     def narrowed(self, built: BuiltModel, roster: Roster) -> BuiltModel:
         """A copy of ``built`` where each cell may only take a shift some row of the
         relaxation's solution gives it, or the one ``roster`` gives it (a day off always).

@@ -16,12 +16,14 @@ The kinds of part: staff, days, block, and pair (every employee on two short win
 around a cover demand the roster leaves short, one around a demand it over-staffs, so that
 work can move between distant days). With a :class:`~solver.guide.Guide` (column generation
 ran first) two more kinds draw the employees in proportion to the reduced cost of their row
-and centre the window of days on a costly cover demand. Two threads share the best roster
-until it has not improved for SPLIT_AFTER seconds, then each goes on from a roster of its
-own; once a thread's roster has not improved for DEEP_AFTER seconds, one step in that many
-is deep (every employee on a run of DEEP_DAYS days of their own, for DEEP_SECONDS). Apart, a
-share CROSS of a thread's steps (on rosters of at most CROSS_MAX_CELLS cells) free the cells
-where its roster and another thread's differ, so that one step may combine what each found.
+and centre the window of days on a costly cover demand; on small rosters a third frees such
+employees' rows and hints them with the relaxation's rows, not their own. Two threads share
+the best roster until it has not improved for SPLIT_AFTER seconds, then each goes on from a
+roster of its own; once a thread's roster has not improved for DEEP_AFTER seconds, one step
+in that many is deep (every employee on a run of DEEP_DAYS days of their own, for
+DEEP_SECONDS). Apart, a share CROSS of a thread's steps (on rosters of at most CROSS_MAX_CELLS
+cells) free the cells where its roster and another thread's differ, so that one step may
+combine what each found.
 
 The measurements behind these choices, and the variants tried and lost, are in
 ``solver/MEASUREMENTS.md`` (section Structured LNS).
@@ -53,6 +55,12 @@ KINDS = ("staff", "days", "block", "pair")
 #: Kinds added when a :class:`~solver.guide.Guide` is given: the same shapes, with the staff
 #: and the days drawn in proportion to the reduced costs the roster carries there.
 GUIDED_KINDS = ("guided_staff", "guided_block")
+#: With a guide, on rosters of at most this many cells (staff x days; 0: never), one more kind:
+#: staff drawn as for "guided_staff", their rows hinted with the relaxation's rounded rows
+#: (:meth:`solver.guide.Guide.rounded`) instead of their own, so that CP-SAT looks first where
+#: the relaxation works. Measured: see solver/MEASUREMENTS.md (Instance8 and 16 gain; Instance15
+#: lost in one run of two, so not on larger rosters).
+RELAXED_MAX_CELLS = 1_200
 #: Share of the roster's cells freed by the first step of each kind.
 FIRST_SHARE = 0.2
 #: How the share of freed cells changes after a step CP-SAT solved (found the best roster of
@@ -102,6 +110,8 @@ class RosterLNS:
         self.register = register
         self.guide = guide
         self.kinds = KINDS + GUIDED_KINDS if guide is not None else KINDS
+        if guide is not None and len(self.problem.staff) * self.problem.days <= RELAXED_MAX_CELLS:
+            self.kinds += ("relaxed_staff",)
         self.share = dict.fromkeys(self.kinds, FIRST_SHARE)
         # variable index of x[s][d][t]
         self.index = [[{t: lit.index for t, lit in day.items()} for day in row]
@@ -120,9 +130,9 @@ class RosterLNS:
             w = min(n_days, DEEP_DAYS)
             return {(s, d) for s in range(n_staff) for d in self._window(None, w)}
         share = self.share[kind]
-        if kind.startswith("guided") and self.guide is not None:
+        if kind in GUIDED_KINDS + ("relaxed_staff",) and self.guide is not None:
             staff_w, cover_w = self.guide.weights(roster)
-            if kind == "guided_staff":
+            if kind != "guided_block":
                 k = min(n_staff, max(2, round(share * n_staff)))
                 return {(s, d) for s in self._weighted(staff_w, k) for d in range(n_days)}
             k, w = self._block(share)
@@ -161,14 +171,14 @@ class RosterLNS:
         a = self.rng.randrange(last + 1) if centre is None else min(max(0, centre - w // 2), last)
         return range(a, a + w)
 
-    def step(self, roster: Roster, cost: int, seconds: float,
-             deep: bool = False, other: Roster | None = None) -> tuple[Roster, int] | None:
+    def step(self, roster: Roster, cost: int, seconds: float, deep: bool = False,
+             other: Roster | None = None, kind: str | None = None) -> tuple[Roster, int] | None:
         """One step from ``roster`` (of cost ``cost``); the new roster and cost if kept.
 
         A ``deep`` step frees every employee on DEEP_DAYS consecutive days, each on a run of
         days of their own (drawn anywhere in the horizon). With ``other`` (another roster of
         the same problem) the step frees the cells where the two differ: the rest, which both
-        agree on, stays.
+        agree on, stays. ``kind`` forces the kind of part (drawn among ``self.kinds`` when None).
         """
         p = self.problem
         if other is not None:
@@ -176,8 +186,9 @@ class RosterLNS:
             free = {(s, d) for s, st in enumerate(p.staff) for d in range(p.days)
                     if roster[st.id][d] != other[st.id][d]}
         else:
-            kind = "deep" if deep else self.rng.choice(self.kinds)
+            kind = kind or ("deep" if deep else self.rng.choice(self.kinds))
             free = self._cells(kind, roster)
+        relaxed = self.guide if kind == "relaxed_staff" else None
         model = self.built.model.clone()
         variables = model.proto.variables
         idx = p.shift_index
@@ -187,6 +198,8 @@ class RosterLNS:
                 cell = row[d]
                 want = None if cell is None else idx[cell]
                 if (s, d) in free:
+                    if relaxed is not None:
+                        want = relaxed.rounded(s, d)
                     for t, i in self.index[s][d].items():
                         model.proto.solution_hint.vars.append(i)
                         model.proto.solution_hint.values.append(int(t == want))

@@ -243,7 +243,9 @@ def test_bound_reaches_the_relaxation_when_pricing_is_cut_short(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Pricing solves too short to prove anything: once the master's value stalls, the pricing
     gets more time (and only the rows not proven are priced again), so the bound still meets
-    the relaxation's value; without that growth it does not."""
+    the relaxation's value; without that growth it does not. A round whose value falls again
+    halves the grown time instead of dropping it back to the usual 10 ms, so that the proofs
+    do not need a long run of stalled rounds (on a loaded machine they never came)."""
     import solver.colgen as colgen
 
     p = _team(days=70, people=5)  # rows of 70 days: 10 ms proves none of them
@@ -251,6 +253,15 @@ def test_bound_reaches_the_relaxation_when_pricing_is_cut_short(
     assert first is not None
     # up to 2 s a solve: room for a proof on a loaded machine (0.5 s was too short once)
     monkeypatch.setattr(colgen, "PRICE_MAX_FACTOR", 200.0)
+    asked: list[float] = []  # the time of each round's solves
+    price_all = ColumnGeneration._price_all
+
+    def watched(self: ColumnGeneration, pool: object, pi: list[float], seconds: float,
+                *args: object) -> object:
+        asked.append(seconds)
+        return price_all(self, pool, pi, seconds, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ColumnGeneration, "_price_all", watched)
 
     def relax(growth: float, seconds: float) -> Relaxation:
         monkeypatch.setattr(colgen, "PRICE_GROWTH", growth)
@@ -259,8 +270,10 @@ def test_bound_reaches_the_relaxation_when_pricing_is_cut_short(
         cg.add_roster(first)
         return cg.run(time.monotonic() + seconds)
 
-    rel = relax(2.0, 60)  # about 8 s on an idle machine
+    rel = relax(2.0, 60)  # about 6 s on an idle machine
     assert rel.converged
     assert rel.rounded >= math.ceil(rel.value - 1e-6)
+    falls = [(a, b) for a, b in itertools.pairwise(asked) if b < a]
+    assert any(a >= 0.04 for a, _ in falls)  # the time grew and fell back at least once
+    assert all(b == pytest.approx(max(0.01, a / 2)) for a, b in falls), falls
     assert not relax(1.0, 5).converged
-

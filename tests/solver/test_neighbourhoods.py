@@ -262,10 +262,11 @@ def _guide(p: RosterProblem) -> Guide:
     return Guide(cg.master, duals)
 
 
-@pytest.mark.parametrize("kind", ["staff", "days", "block", "pair", "guided_staff", "guided_block"])
+@pytest.mark.parametrize("kind", ["staff", "days", "block", "pair", "guided_staff", "guided_block",
+                                  "relaxed_staff"])
 def test_each_kind_frees_a_part_of_the_roster(kind: str) -> None:
     p = _team()
-    guide = _guide(p) if kind.startswith("guided") else None
+    guide = _guide(p) if kind.startswith(("guided", "relaxed")) else None
     lns = RosterLNS(build_model(p), 1, lambda cp: None, guide)
     roster, _ = _first(p)
     cells = lns._cells(kind, roster)
@@ -338,3 +339,49 @@ def test_pair_kind_frees_everybody_around_a_short_and_an_over_staffed_day() -> N
     lns.share["pair"] = 0.1  # two windows of two days (the least), each ending on its day
     assert lns._cells("pair", roster) == {(s, d) for s in range(len(p.staff))
                                           for d in (2, 3, 16, 17)}
+
+
+def test_a_relaxed_step_looks_first_where_the_relaxation_works(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relaxed step frees the rows of some staff and hints them with the relaxation's rounded
+    rows, not with their own; it keeps every hard rule. Only rosters of at most
+    RELAXED_MAX_CELLS cells draw that kind."""
+    import solver.neighbourhoods as nb
+
+    p = _team()
+    guide = _guide(p)
+    roster, cost = _first(p)
+    built = build_model(p)
+    hints: list[dict[int, int]] = []
+    solve_part = nb.solve_part
+
+    def watched(model, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        hint = model.proto.solution_hint
+        hints.append(dict(zip(hint.vars, hint.values, strict=True)))
+        return solve_part(model, *args, **kw)
+
+    monkeypatch.setattr(nb, "solve_part", watched)
+    lns = RosterLNS(built, 0, lambda cp: None, guide)
+    assert "relaxed_staff" in lns.kinds
+    found = lns.step(roster, cost, 10.0, kind="relaxed_staff")
+    assert found is not None
+    rep = validate(p, found[0])
+    assert rep.feasible and rep.objective == found[1] < cost
+    hint = hints[-1]
+    x = built.ctx.vars.x
+    idx = p.shift_index
+    freed = [s for s in range(len(p.staff)) if all(
+        lit.index in hint for day in x[s] for lit in day.values())]
+    assert freed and len(freed) < len(p.staff)  # whole rows of some staff, not all
+    own = relaxed = 0
+    for s in freed:
+        row = roster[p.staff[s].id]
+        for d, day in enumerate(x[s]):
+            want = guide.rounded(s, d)
+            for t, lit in day.items():
+                assert hint[lit.index] == int(t == want)
+            own += want != (None if row[d] is None else idx[row[d]])
+            relaxed += want is not None
+    assert own and relaxed, "the relaxation's rows differ from the blind roster's"
+    monkeypatch.setattr(nb, "RELAXED_MAX_CELLS", len(p.staff) * p.days - 1)
+    assert "relaxed_staff" not in RosterLNS(built, 0, lambda cp: None, guide).kinds
