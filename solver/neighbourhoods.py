@@ -59,7 +59,7 @@ GUIDED_KINDS = ("guided_staff", "guided_block")
 #: staff drawn as for "guided_staff", their rows hinted with the relaxation's rounded rows
 #: (:meth:`solver.guide.Guide.rounded`) instead of their own, so that CP-SAT looks first where
 #: the relaxation works. Measured: see solver/MEASUREMENTS.md (Instance8 and 16 gain; Instance15
-#: lost in one run of two, so not on larger rosters).
+#: lost in both runs measured, so not on larger rosters).
 RELAXED_MAX_CELLS = 1_200
 #: Share of the roster's cells freed by the first step of each kind.
 FIRST_SHARE = 0.2
