@@ -59,11 +59,8 @@ PRICE_GROWTH = 2.0
 PRICE_MAX_FACTOR = 8.0
 #: A round whose value fell again divides the pricing time by PRICE_SHRINK (instead of going back
 #: to the usual time at once): proofs then need a few stalled rounds in a row, not a long run of
-#: them. A pricing problem of 70 days (test_colgen.py), 10 ms a solve: converged in 45 rounds
-#: against 66, 40 against 61 and 92 with the CPU loaded; the bench's column generation is
-#: unchanged (2026-12-07, 40 s, seeds 0-1, with / without: Instance12 converged in 21.9, 22.9 s /
-#: 22.3, 24.9 s; Instance14 21.6, 20.3 / 22.8, 19.9 s; Instance8 12.3, 13.4 / 16.0, 14.3 s;
-#: Instance15 bound 3786, 3785 / 3786, 3788; Instance18 4245, 4242 / 4216, 4263).
+#: them, which a loaded machine never gave. Measured: see solver/MEASUREMENTS.md (fewer rounds
+#: on a loaded machine, no change on the bench).
 PRICE_SHRINK = 2.0
 
 

@@ -33,6 +33,8 @@ class Guide:
         #: per employee: the relaxation's share of each (day, shift index) cell (the master's
         #: solution at the time of the guide)
         self.share = master.cell_shares()
+        #: per employee: day -> the shift worked there in more than half of that solution
+        self._rounded = [{d: t for (d, t), v in share.items() if v > 0.5} for share in self.share]
 
     def weights(self, roster: Roster) -> tuple[list[float], list[float]]:
         """Per employee the reduced cost of their row, per cover demand that of its penalty
@@ -74,11 +76,7 @@ class Guide:
     def rounded(self, s: int, d: int) -> int | None:
         """The shift (index) employee ``s`` works on day ``d`` in more than half of the
         relaxation's solution, or None (a day off, or no shift that often)."""
-        share = self.share[s]
-        for (day, t), v in share.items():
-            if day == d and v > 0.5:
-                return t
-        return None
+        return self._rounded[s].get(d)
 
     def narrowed(self, built: BuiltModel, roster: Roster) -> BuiltModel:
         """A copy of ``built`` where each cell may only take a shift some row of the

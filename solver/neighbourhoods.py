@@ -130,9 +130,9 @@ class RosterLNS:
             w = min(n_days, DEEP_DAYS)
             return {(s, d) for s in range(n_staff) for d in self._window(None, w)}
         share = self.share[kind]
-        if kind in GUIDED_KINDS + ("relaxed_staff",) and self.guide is not None:
+        if (kind in GUIDED_KINDS or kind == "relaxed_staff") and self.guide is not None:
             staff_w, cover_w = self.guide.weights(roster)
-            if kind != "guided_block":
+            if kind in ("guided_staff", "relaxed_staff"):
                 k = min(n_staff, max(2, round(share * n_staff)))
                 return {(s, d) for s in self._weighted(staff_w, k) for d in range(n_days)}
             k, w = self._block(share)
