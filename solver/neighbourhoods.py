@@ -16,8 +16,9 @@ The kinds of part: staff, days, block, and pair (every employee on two short win
 around a cover demand the roster leaves short, one around a demand it over-staffs, so that
 work can move between distant days). With a :class:`~solver.guide.Guide` (column generation
 ran first) two more kinds draw the employees in proportion to the reduced cost of their row
-and centre the window of days on a costly cover demand; on small rosters a third frees such
-employees' rows and hints them with the relaxation's rows, not their own. Two threads share
+and centre the window of days on a costly cover demand; on small rosters a third, drawn more
+often than the others, frees such employees' rows and hints them with the relaxation's rows,
+not their own. Two threads share
 the best roster until it has not improved for SPLIT_AFTER seconds, then each goes on from a
 roster of its own; once a thread's roster has not improved for DEEP_AFTER seconds, one step
 in that many is deep (every employee on a run of DEEP_DAYS days of their own, for
@@ -61,6 +62,9 @@ GUIDED_KINDS = ("guided_staff", "guided_block")
 #: the relaxation works. Measured: see solver/MEASUREMENTS.md (Instance8 and 16 gain; Instance15
 #: lost in both runs measured, so not on larger rosters).
 RELAXED_MAX_CELLS = 1_200
+#: ... drawn as often as this many other kinds together (a third of the steps with the six
+#: others; measured: see solver/MEASUREMENTS.md).
+RELAXED_WEIGHT = 3
 #: Share of the roster's cells freed by the first step of each kind.
 FIRST_SHARE = 0.2
 #: How the share of freed cells changes after a step CP-SAT solved (found the best roster of
@@ -111,7 +115,7 @@ class RosterLNS:
         self.guide = guide
         self.kinds = KINDS + GUIDED_KINDS if guide is not None else KINDS
         if guide is not None and len(self.problem.staff) * self.problem.days <= RELAXED_MAX_CELLS:
-            self.kinds += ("relaxed_staff",)
+            self.kinds += ("relaxed_staff",) * RELAXED_WEIGHT
         self.share = dict.fromkeys(self.kinds, FIRST_SHARE)
         # variable index of x[s][d][t]
         self.index = [[{t: lit.index for t, lit in day.items()} for day in row]

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from ortools.sat.python import cp_model
 
 from solver import CoverDemand, Pin, ShiftRequest, Weights
 from solver.colgen import ColumnGeneration
@@ -385,3 +386,32 @@ def test_a_relaxed_step_looks_first_where_the_relaxation_works(
     assert own and relaxed, "the relaxation's rows differ from the blind roster's"
     monkeypatch.setattr(nb, "RELAXED_MAX_CELLS", len(p.staff) * p.days - 1)
     assert "relaxed_staff" not in RosterLNS(built, 0, lambda cp: None, guide).kinds
+
+
+def test_relaxed_steps_are_drawn_as_often_as_their_weight(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a small roster with a guide, a step is relaxed about RELAXED_WEIGHT times as often as
+    any other kind (a third of the steps with weight 3 beside six other kinds)."""
+    import solver.neighbourhoods as nb
+
+    p = _team()
+    guide = _guide(p)
+    roster, cost = _first(p)
+    lns = RosterLNS(build_model(p), 5, lambda cp: None, guide)
+    drawn: list[str] = []
+    cells = RosterLNS._cells
+
+    def watched(self: RosterLNS, kind: str, r: Roster) -> set[tuple[int, int]]:
+        drawn.append(kind)
+        return cells(self, kind, r)
+
+    monkeypatch.setattr(RosterLNS, "_cells", watched)
+    monkeypatch.setattr(nb, "solve_part", lambda *a, **kw: (cp_model.INFEASIBLE, None))
+    for _ in range(270):
+        assert lns.step(roster, cost, 1.0) is None
+    others = set(drawn) - {"relaxed_staff"}
+    assert others == {"staff", "days", "block", "pair", "guided_staff", "guided_block"}
+    relaxed = drawn.count("relaxed_staff")
+    assert 0.25 * len(drawn) < relaxed < 0.42 * len(drawn)
+    assert all(relaxed > 2 * drawn.count(k) for k in others)
+    monkeypatch.setattr(nb, "RELAXED_WEIGHT", 1)
+    assert RosterLNS(build_model(p), 5, lambda cp: None, guide).kinds.count("relaxed_staff") == 1
