@@ -13,17 +13,17 @@ whole rows lets shifts move between employees, freeing whole days lets a block o
 along the horizon, which is what a roster needs to get rid of a cover shortfall.
 
 The kinds of part: staff, days, block, and pair (every employee on two short windows, one
-around a cover demand the roster leaves short, one around a demand it over-staffs, so that
-work can move between distant days). With a :class:`~solver.guide.Guide` (column generation
-ran first) two more kinds draw the employees in proportion to the reduced cost of their row
-and centre the window of days on a costly cover demand; on small rosters a third, drawn more
-often than the others, frees such employees' rows and hints them with the relaxation's rows,
-not their own. Two threads share the best roster until it has not improved for SPLIT_AFTER
-seconds, then each goes on from a roster of its own; once a thread's roster has not improved
-for DEEP_AFTER seconds, one step in that many is deep (every employee on a run of DEEP_DAYS
-days of their own, for DEEP_SECONDS). Apart, a share CROSS of a thread's steps (on rosters of
-at most CROSS_MAX_CELLS cells) free the cells where its roster and another thread's differ, so
-that one step may combine what each found.
+around a cover demand the roster leaves short, one around a demand it over-staffs, so that work
+can move between distant days). With a :class:`~solver.guide.Guide` (column generation ran
+first) two more kinds draw the employees in proportion to the reduced cost of their row and
+centre the window of days on a costly cover demand; on small rosters a third kind, drawn
+RELAXED_WEIGHT times as often as each other kind, frees such employees' rows and hints them
+with the relaxation's rows, not their own. Two threads share the best roster until it has not
+improved for SPLIT_AFTER seconds, then each goes on from a roster of its own; once a thread's
+roster has not improved for DEEP_AFTER seconds, one step in that many is deep (every employee
+on a run of DEEP_DAYS days of their own, for DEEP_SECONDS). Apart, a share CROSS of a thread's
+steps (on rosters of at most CROSS_MAX_CELLS cells) free the cells where its roster and another
+thread's differ, so that one step may combine what each found.
 
 The measurements behind these choices, and the variants tried and lost, are in
 ``solver/MEASUREMENTS.md`` (section Structured LNS).
