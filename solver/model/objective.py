@@ -68,6 +68,7 @@ def cover(ctx: Context) -> list[Term]:
         under = model.new_int_var(0, req, f"under[{c.day},{c.shift},{c.skill}]")
         over = model.new_int_var(0, max(0, len(lits) - req), f"over[{c.day},{c.shift},{c.skill}]")
         model.add(cp_model.LinearExpr.sum(lits) + under - over == req)
+        ctx.cover_slacks.setdefault((c.day, c.shift, c.skill), (req, under, over))
         what = f"day {c.day} shift {c.shift}" + (f" (skill {c.skill})" if c.skill else "")
         # a roster found before the end may carry both slacks at once: read the true value
         if c.under_weight and req:
@@ -87,7 +88,8 @@ def _excess(lits: list, req: int) -> Callable[[cp_model.CpSolver], int]:
     return lambda cp: max(0, sum(cp.boolean_value(lit) for lit in lits) - req)
 
 
-def _spread(ctx: Context, name: str, counts: list, weight: int, what: str) -> list[Term]:
+def _spread(ctx: Context, name: str, counts: list, weight: int, what: str,
+            shifts: list[int] | None = None) -> list[Term]:
     if weight == 0 or len(counts) < 2:
         return []
     ub = ctx.problem.days
@@ -96,6 +98,8 @@ def _spread(ctx: Context, name: str, counts: list, weight: int, what: str) -> li
     for c in counts:
         ctx.model.add(hi >= c)
         ctx.model.add(lo <= c)
+    if shifts is not None:
+        _uneven_split(ctx, hi - lo, len(counts), shifts)
     def exact(cp: cp_model.CpSolver) -> int:
         values = [cp.value(c) for c in counts]
         return int(max(values) - min(values))
@@ -104,8 +108,38 @@ def _spread(ctx: Context, name: str, counts: list, weight: int, what: str) -> li
                  f"{what} differ by {{n}} between the most and the least loaded staff", exact)]
 
 
+def _uneven_split(ctx: Context, spread: object, k: int, shifts: list[int]) -> None:
+    """Let the LP see that a cover which cannot split evenly over ``k`` staff costs something.
+
+    When every cell of ``shifts`` that someone may work has a cover requirement (without skill),
+    the ``k`` counted staff work ``D - U + O`` such shifts (D the demand, U and O the summed
+    shortfalls and excesses). If ``r = D mod k`` is not 0, a spread of 0 needs that total to be
+    a multiple of k, hence ``U >= r`` or ``O >= k - r``. So ``r (k - r) spread + (k - r) U +
+    r O >= r (k - r)`` holds for every roster; without it the LP splits D/k evenly at no cost
+    (the demo team: 28 nights over 9 staff; see solver/MEASUREMENTS.md).
+    """
+    p, v = ctx.problem, ctx.vars
+    demand, unders, overs = 0, [], []
+    for d in range(p.days):
+        for t in shifts:
+            slacks = ctx.cover_slacks.get((d, p.shifts[t].id, None))
+            if slacks is None:
+                if any(t in v.x[s][d] for s in range(len(p.staff))):
+                    return  # someone may work an uncovered cell: the total is free
+                continue
+            demand += slacks[0]
+            unders.append(slacks[1])
+            overs.append(slacks[2])
+    r = demand % k
+    if r == 0:
+        return
+    ctx.model.add(r * (k - r) * spread + (k - r) * cp_model.LinearExpr.sum(unders)
+                  + r * cp_model.LinearExpr.sum(overs) >= r * (k - r))
+
+
 def fairness_nights(ctx: Context) -> list[Term]:
-    """Spread (max - min) of night shifts among staff who may work nights."""
+    """Spread (max - min) of night shifts among staff who may work nights (and the
+    cut of :func:`_uneven_split`)."""
     p, v = ctx.problem, ctx.vars
     nights = [t for t, sh in enumerate(p.shifts) if sh.night]
     counts = []
@@ -113,7 +147,8 @@ def fairness_nights(ctx: Context) -> list[Term]:
         lits = [v.x[s][d][t] for d in range(p.days) for t in nights if t in v.x[s][d]]
         if lits:
             counts.append(sum(lits))
-    return _spread(ctx, "fairness_nights", counts, p.weights.fairness_nights, "Night counts")
+    return _spread(ctx, "fairness_nights", counts, p.weights.fairness_nights, "Night counts",
+                   shifts=nights)
 
 
 def fairness_weekends(ctx: Context) -> list[Term]:

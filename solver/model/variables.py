@@ -59,6 +59,10 @@ class Context:
     vars: Variables
     explain: bool = False
     guards: dict[Guard, cp_model.IntVar] = field(default_factory=dict)
+    #: ``(requirement, under, over)`` of each cover requirement (its slack variables), by
+    #: (day, shift, skill); filled by the cover rule (:func:`solver.model.objective.cover`).
+    cover_slacks: dict[tuple[int, str, str | None], tuple[int, cp_model.IntVar, cp_model.IntVar]] \
+        = field(default_factory=dict)
     _weekend: dict[tuple[int, int], Lit] = field(default_factory=dict)
     _changes: dict[int, tuple[list[Lit], list[Lit]]] = field(default_factory=dict)
 
