@@ -138,8 +138,10 @@ def _uneven_split(ctx: Context, spread: object, k: int, shifts: list[int]) -> No
 
 
 def fairness_nights(ctx: Context) -> list[Term]:
-    """Spread (max - min) of night shifts among staff who may work nights (and the
-    cut of :func:`_uneven_split`)."""
+    """Spread (max - min) of night shifts among staff who may work nights.
+
+    With the cut of :func:`_uneven_split` when the nights cannot split evenly.
+    """
     p, v = ctx.problem, ctx.vars
     nights = [t for t, sh in enumerate(p.shifts) if sh.night]
     counts = []
