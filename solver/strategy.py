@@ -42,7 +42,7 @@ BOUND_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp"]}
 #: Small problems with fairness terms: ``max_lp`` and the core-based search. With 2 workers
 #: CP-SAT runs only the first full-problem worker (the other thread serves its LNS helpers, which
 #: find the rosters), so this is the same search as BOUND_PARAMETERS there; the core-based worker
-#: joins from 3 workers. The demo team (fairness 5 and 5), 2 workers: median 3.8 s, 2 of 40
+#: joins from 3 workers. The demo team (fairness 5 and 5), 2 workers: median 3.1-4.5 s, 8 of 150
 #: runs over 10 s (4.2-24.4 s with CP-SAT's default portfolio); see solver/MEASUREMENTS.md.
 FAIR_PARAMETERS: dict[str, object] = {"subsolvers": ["max_lp", "core"]}
 #: Up to this many assignment variables, ``max_lp`` alone (kept apart for tuning).

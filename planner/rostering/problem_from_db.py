@@ -38,9 +38,9 @@ HISTORY_DAYS = 7
 #: Fairness costs this much per night (weekend) between the most and the least loaded of the
 #: staff who may work nights (weekends); an unmet cover costs 100. Measured on the demo team
 #: over 4 weeks (60 s, 2 workers): without it the optimum gives one nurse 6 nights and another
-#: 1; with 5 every nurse who works nights has 3 or 4, proven optimal in a median 3.8 s (2 of 40
-#: runs over 10 s, with the cut of ``solver.model.objective._uneven_split``; 1.3-2.8 s without
-#: fairness).
+#: 1; with 5 every nurse who works nights has 3 or 4, proven optimal in a median of 3.1-4.5 s
+#: (8 of 150 runs over 10 s, with the cut of ``solver.model.objective._uneven_split``; 1.3-2.8 s
+#: without fairness).
 FAIRNESS_NIGHTS = 5
 FAIRNESS_WEEKENDS = 5
 CHANGE_WEIGHT = 2

@@ -90,6 +90,8 @@ def _excess(lits: list, req: int) -> Callable[[cp_model.CpSolver], int]:
 
 def _spread(ctx: Context, name: str, counts: list, weight: int, what: str,
             shifts: list[int] | None = None) -> list[Term]:
+    """The term ``weight * (max - min)`` over ``counts``; ``shifts``: the shift types counted,
+    when the counts are of shifts (their cover may then give :func:`_uneven_split`'s cut)."""
     if weight == 0 or len(counts) < 2:
         return []
     ub = ctx.problem.days
@@ -108,7 +110,7 @@ def _spread(ctx: Context, name: str, counts: list, weight: int, what: str,
                  f"{what} differ by {{n}} between the most and the least loaded staff", exact)]
 
 
-def _uneven_split(ctx: Context, spread: object, k: int, shifts: list[int]) -> None:
+def _uneven_split(ctx: Context, spread: cp_model.LinearExpr, k: int, shifts: list[int]) -> None:
     """Let the LP see that a cover which cannot split evenly over ``k`` staff costs something.
 
     When every cell of ``shifts`` that someone may work has a cover requirement (without skill),
