@@ -251,8 +251,9 @@ def test_bound_reaches_the_relaxation_when_pricing_is_cut_short(
     p = _team(days=70, people=5)  # rows of 70 days: 10 ms proves none of them
     first = StaffLNS(p, 0, lambda cp: None).construct(time.monotonic() + 10, lambda: False)
     assert first is not None
-    # up to 2 s a solve: room for a proof on a loaded machine (0.5 s was too short once)
-    monkeypatch.setattr(colgen, "PRICE_MAX_FACTOR", 200.0)
+    # up to 10 s a solve: room for a proof on a loaded machine (0.5 s was too short once, and
+    # 2 s once in CI on 2026-12-07: bound 8489 against a value of 8506 after 60 s, 32 rounds)
+    monkeypatch.setattr(colgen, "PRICE_MAX_FACTOR", 1000.0)
     asked: list[float] = []  # the time of each round's solves
     price_all = ColumnGeneration._price_all
 
@@ -270,7 +271,7 @@ def test_bound_reaches_the_relaxation_when_pricing_is_cut_short(
         cg.add_roster(first)
         return cg.run(time.monotonic() + seconds)
 
-    rel = relax(2.0, 60)  # about 6 s on an idle machine
+    rel = relax(2.0, 90)  # about 2 s on an idle machine
     assert rel.converged
     assert rel.rounded >= math.ceil(rel.value - 1e-6)
     falls = [(a, b) for a, b in itertools.pairwise(asked) if b < a]
