@@ -60,15 +60,11 @@ def shift_off_requests(ctx: Context) -> list[Term]:
 
 def cover(ctx: Context) -> list[Term]:
     """Pay per person under and over each cover requirement (slack variables)."""
-    p, model = ctx.problem, ctx.model
     out = []
-    for c in p.cover:
+    for c in ctx.problem.cover:
         lits = cover_literals(ctx, c.day, c.shift, c.skill)
         req = c.requirement
-        under = model.new_int_var(0, req, f"under[{c.day},{c.shift},{c.skill}]")
-        over = model.new_int_var(0, max(0, len(lits) - req), f"over[{c.day},{c.shift},{c.skill}]")
-        model.add(cp_model.LinearExpr.sum(lits) + under - over == req)
-        ctx.cover_slacks.setdefault((c.day, c.shift, c.skill), (req, under, over))
+        under, over = ctx.cover_slacks(c, lits)
         what = f"day {c.day} shift {c.shift}" + (f" (skill {c.skill})" if c.skill else "")
         # a roster found before the end may carry both slacks at once: read the true value
         if c.under_weight and req:
@@ -88,10 +84,8 @@ def _excess(lits: list, req: int) -> Callable[[cp_model.CpSolver], int]:
     return lambda cp: max(0, sum(cp.boolean_value(lit) for lit in lits) - req)
 
 
-def _spread(ctx: Context, name: str, counts: list, weight: int, what: str,
-            shifts: list[int] | None = None) -> list[Term]:
-    """The term ``weight * (max - min)`` over ``counts``; ``shifts``: the shift types counted,
-    when the counts are of shifts (their cover may then give :func:`_uneven_split`'s cut)."""
+def _spread(ctx: Context, name: str, counts: list, weight: int, what: str) -> list[Term]:
+    """The term ``weight * (max - min)`` over ``counts`` (none without weight or counts)."""
     if weight == 0 or len(counts) < 2:
         return []
     ub = ctx.problem.days
@@ -100,8 +94,6 @@ def _spread(ctx: Context, name: str, counts: list, weight: int, what: str,
     for c in counts:
         ctx.model.add(hi >= c)
         ctx.model.add(lo <= c)
-    if shifts is not None:
-        _uneven_split(ctx, hi - lo, len(counts), shifts)
     def exact(cp: cp_model.CpSolver) -> int:
         values = [cp.value(c) for c in counts]
         return int(max(values) - min(values))
@@ -120,18 +112,22 @@ def _uneven_split(ctx: Context, spread: cp_model.LinearExpr, k: int, shifts: lis
     r O >= r (k - r)`` holds for every roster; without it the LP splits D/k evenly at no cost
     (the demo team: 28 nights over 9 staff; see solver/MEASUREMENTS.md).
     """
-    p, v = ctx.problem, ctx.vars
-    demand, unders, overs = 0, [], []
+    p = ctx.problem
+    counted = {p.shifts[t].id for t in shifts}
+    rows = {}  # one cover requirement without skill per cell (the first)
+    for c in p.cover:
+        if c.shift in counted and c.skill is None:
+            rows.setdefault((c.day, c.shift), c)
     for d in range(p.days):
-        for t in shifts:
-            slacks = ctx.cover_slacks.get((d, p.shifts[t].id, None))
-            if slacks is None:
-                if any(t in v.x[s][d] for s in range(len(p.staff))):
-                    return  # someone may work an uncovered cell: the total is free
-                continue
-            demand += slacks[0]
-            unders.append(slacks[1])
-            overs.append(slacks[2])
+        for shift in counted:
+            if (d, shift) not in rows and cover_literals(ctx, d, shift, None):
+                return  # someone may work an uncovered cell: the total is free
+    demand, unders, overs = 0, [], []
+    for c in rows.values():
+        under, over = ctx.cover_slacks(c, cover_literals(ctx, c.day, c.shift, None))
+        demand += c.requirement
+        unders.append(under)
+        overs.append(over)
     r = demand % k
     if r == 0:
         return
@@ -151,8 +147,10 @@ def fairness_nights(ctx: Context) -> list[Term]:
         lits = [v.x[s][d][t] for d in range(p.days) for t in nights if t in v.x[s][d]]
         if lits:
             counts.append(sum(lits))
-    return _spread(ctx, "fairness_nights", counts, p.weights.fairness_nights, "Night counts",
-                   shifts=nights)
+    terms = _spread(ctx, "fairness_nights", counts, p.weights.fairness_nights, "Night counts")
+    if terms:
+        _uneven_split(ctx, terms[0].expr, len(counts), nights)  # type: ignore[arg-type]
+    return terms
 
 
 def fairness_weekends(ctx: Context) -> list[Term]:

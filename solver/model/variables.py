@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from solver.problem import RosterProblem
+from solver.problem import CoverDemand, RosterProblem
 
 #: A literal, or a constant 0/1 where the value is known when the model is built.
 Lit = cp_model.IntVar | int
@@ -59,10 +59,8 @@ class Context:
     vars: Variables
     explain: bool = False
     guards: dict[Guard, cp_model.IntVar] = field(default_factory=dict)
-    #: ``(requirement, under, over)`` of each cover requirement (its slack variables), by
-    #: (day, shift, skill); filled by the cover rule (:func:`solver.model.objective.cover`).
-    cover_slacks: dict[tuple[int, str, str | None], tuple[int, cp_model.IntVar, cp_model.IntVar]] \
-        = field(default_factory=dict)
+    _slacks: dict[CoverDemand, tuple[cp_model.IntVar, cp_model.IntVar]] = \
+        field(default_factory=dict)
     _weekend: dict[tuple[int, int], Lit] = field(default_factory=dict)
     _changes: dict[int, tuple[list[Lit], list[Lit]]] = field(default_factory=dict)
 
@@ -99,6 +97,18 @@ class Context:
                     down.append(w)
             self._changes[s] = (up, down)
         return self._changes[s]
+
+    def cover_slacks(self, c: CoverDemand, lits: list) -> tuple[cp_model.IntVar, cp_model.IntVar]:
+        """``(under, over)`` of cover requirement ``c`` (``lits``: who counts towards it), with
+        ``sum(lits) + under - over == requirement``, shared by the rules."""
+        if c not in self._slacks:
+            req = c.requirement
+            under = self.model.new_int_var(0, req, f"under[{c.day},{c.shift},{c.skill}]")
+            over = self.model.new_int_var(0, max(0, len(lits) - req),
+                                          f"over[{c.day},{c.shift},{c.skill}]")
+            self.model.add(cp_model.LinearExpr.sum(lits) + under - over == req)
+            self._slacks[c] = (under, over)
+        return self._slacks[c]
 
     def weekend_worked(self, s: int, w: int) -> Lit:
         """Literal "staff s works on weekend w" (Saturday or Sunday), shared by the rules."""
