@@ -144,6 +144,31 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+class _BestSoFar:
+    """Forwards progress only when the roster is cheaper or the bound higher than before.
+
+    A later phase of a solve may start again from scratch (the small path's last CP-SAT
+    solve) or run in threads (the LNS): what the user sees never goes back up.
+    """
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._objective = math.inf
+        self._bound: float | None = None
+
+    def __call__(self, seconds: float, objective: float, bound: float) -> None:
+        with self._lock:
+            better = objective < self._objective
+            higher = bound is not None and (self._bound is None or bound > self._bound)
+            if not (better or higher):
+                return
+            self._objective = min(self._objective, objective)
+            if higher:
+                self._bound = bound
+            self._progress(seconds, self._objective, self._bound)  # type: ignore[arg-type]
+
+
 class RosterSolver:
     """A stoppable solve of one problem.
 
@@ -168,7 +193,7 @@ class RosterSolver:
         self.workers = workers
         self.seed = seed
         self.hint = hint
-        self.progress = progress
+        self.progress = _BestSoFar(progress) if progress is not None else None
         self.stop_event = stop_event or threading.Event()
         self.explain = explain
         self.parameters = parameters or {}

@@ -196,10 +196,15 @@ def test_small_path_proves_what_a_short_probe_leaves_open(monkeypatch: pytest.Mo
         return runs[-1]
 
     monkeypatch.setattr(ColumnGeneration, "run", run)
-    r = solve(p, time_limit=30, workers=2)
+    seen: list[tuple[float, float]] = []
+    r = solve(p, time_limit=30, workers=2, progress=lambda s, o, b: seen.append((o, b)))
     check_result(p, r)
     assert r.status is Status.OPTIMAL and r.objective == optimum
     assert runs and r.bound is not None and r.bound >= runs[0].rounded > 0
+    # the last CP-SAT solve starts from scratch: the progress shown never goes back up
+    objectives, bounds = [o for o, _ in seen], [b for _, b in seen]
+    assert objectives == sorted(objectives, reverse=True) and objectives[-1] == optimum
+    assert bounds == sorted(bounds)
 
 
 @pytest.mark.parametrize("close", [0.1, None])
