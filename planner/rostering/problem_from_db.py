@@ -7,6 +7,7 @@ turns codes and day indices back into database ids and dates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -127,14 +128,35 @@ def cells_of(db: Session, roster_id: int, mapping: ProblemMap) -> dict[str, list
     return grid
 
 
+def worked_pins(problem: solver.RosterProblem, worked: int) -> list[solver.Pin]:
+    """Pins that keep the reference's cells on the first ``worked`` days (in the past).
+
+    A re-solve during the period must not rewrite shifts that are over. The past of whoever's
+    reference row breaks a hard rule of the new problem is left to the solve, at the cost of
+    each cell it changes: leave entered since (a nurse off sick from today may have worked
+    yesterday a stretch the rules find too short now), a cell the manager pinned unlike the
+    rules. Everyone else's past is the reference's, and their rules accept it.
+    """
+    from solver.validate import validate
+
+    reference = {code: list(cells) for code, cells in problem.reference.items()}
+    broken = {b.staff for b in validate(problem, reference).breaches}
+    pinned = {(pin.staff, pin.day) for pin in problem.pins}
+    return [solver.Pin(code, day, cells[day])
+            for code, cells in reference.items() if code not in broken
+            for day in range(min(worked, len(cells))) if (code, day) not in pinned]
+
+
 def build_problem(db: Session, roster: Roster, *, reference_id: int | None = None,
-                  ) -> tuple[solver.RosterProblem, ProblemMap]:
+                  today: dt.date | None = None) -> tuple[solver.RosterProblem, ProblemMap]:
     """The roster problem of a (draft) roster: its site, period and pins.
 
     Args:
         db: Database session.
         roster: The roster being solved (site, start date, days; its pins apply).
-        reference_id: A previous version; the solve then pays for every cell it changes.
+        reference_id: A previous version; the solve then pays for every cell it changes, and
+            the days before ``today`` (already worked) keep its cells: see :func:`worked_pins`.
+        today: The first day that may still change (default: the current date).
     """
     site_id, start, days = roster.site_id, roster.start_date, roster.days
     end = start + dt.timedelta(days=days - 1)
@@ -233,4 +255,7 @@ def build_problem(db: Session, roster: Roster, *, reference_id: int | None = Non
         history=history_of(db, site_id, start, team, shifts_by_id),
         reference=reference,
     )
+    worked = (min(today or dt.date.today(), end + dt.timedelta(days=1)) - start).days
+    if reference and worked > 0:
+        problem = dataclasses.replace(problem, pins=problem.pins + tuple(worked_pins(problem, worked)))
     return problem, mapping

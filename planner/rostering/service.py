@@ -135,8 +135,10 @@ class RosterJob:
     """One solve of one roster version in a background thread."""
 
     def __init__(self, engine: Engine, roster_id: int, *, time_limit: float, workers: int = 2,
-                 seed: int = 0, on_progress: ProgressCallback | None = None) -> None:
+                 seed: int = 0, on_progress: ProgressCallback | None = None,
+                 today: dt.date | None = None) -> None:
         self.engine = engine
+        self.today = today  # the first day a re-solve may change (None: the current date)
         self.roster_id = roster_id
         self.time_limit = time_limit
         self.workers = workers
@@ -192,7 +194,8 @@ class RosterJob:
                 roster.solver_status = RUNNING
                 db.add(roster)
                 db.commit()
-                problem, mapping = build_problem(db, roster, reference_id=roster.parent_id)
+                problem, mapping = build_problem(db, roster, reference_id=roster.parent_id,
+                                                 today=self.today)
                 hint = None
                 if roster.parent_id is not None:
                     from planner.rostering.problem_from_db import cells_of
@@ -263,9 +266,10 @@ class JobRegistry:
 
 
 def solve_now(engine: Engine, roster_id: int, time_limit: float, workers: int = 2,
-              seed: int = 0) -> solver.RosterResult:
+              seed: int = 0, today: dt.date | None = None) -> solver.RosterResult:
     """Solve a roster version in the calling thread (CLI and tests)."""
-    job = RosterJob(engine, roster_id, time_limit=time_limit, workers=workers, seed=seed)
+    job = RosterJob(engine, roster_id, time_limit=time_limit, workers=workers, seed=seed,
+                    today=today)
     job.run()
     if job.error:
         raise RosterError(job.error)

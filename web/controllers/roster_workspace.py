@@ -160,7 +160,8 @@ class RosterWorkspaceController(Controller):
                     versions=versions, solving=roster.solver_status not in FINISHED,
                     edit_staff=int(edit_staff) if edit_staff and edit_staff.isdigit() else None,
                     edit_day=edit_day or "", error=request.query_params.get("error", ""),
-                    time_limit=_limits(request.app).get(roster_id))
+                    time_limit=_limits(request.app).get(roster_id),
+                    worked_until=_worked_until(roster, dt.date.today()))
 
     @get("/{roster_id:int}/progress")
     async def progress(self, request: Request, channels: ChannelsPlugin,
@@ -290,6 +291,13 @@ class RosterWorkspaceController(Controller):
         name = f"roster-{roster.start_date.isoformat()}-v{roster.version}.csv"
         return Response(exports.roster_csv(db, roster), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+def _worked_until(roster: Roster, today: dt.date) -> dt.date | None:
+    """The first day a re-solve may change, when the period has started (the days before are
+    worked and keep their shifts: see :func:`planner.rostering.problem_from_db.worked_pins`)."""
+    end = roster.start_date + dt.timedelta(days=roster.days)
+    return min(today, end) if today > roster.start_date else None
 
 
 class ShiftColoursController(Controller):

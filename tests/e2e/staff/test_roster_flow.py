@@ -1,5 +1,6 @@
 """In Chromium: a manager generates the demo roster, watches it, pins a cell, re-solves and
-publishes; a nurse then sees the new shifts in her day."""
+publishes, then re-solves the published version into a new draft (a sick leave); a nurse then
+sees the published shifts in her day."""
 
 from __future__ import annotations
 
@@ -60,6 +61,20 @@ def test_manager_publishes_and_nurse_sees_the_shifts(server_url: str, browser, t
     page.get_by_role("button", name="Publish").click()
     page.wait_for_selector("text=Published: the team sees these shifts")
     page.screenshot(path=str(tmp_path / "roster.png"), full_page=True)
+
+    # later a nurse calls in sick: the published version offers a re-solve into a new draft,
+    # which keeps the shifts already worked (the demo's period started before today)
+    published = page.url.split("?")[0]
+    card = page.locator("#resolve")
+    assert card.get_by_role("heading", name="Sick leave or another change").is_visible()
+    assert "are in the past" in card.inner_text()
+    card.get_by_label("Time limit (seconds)").fill("5")
+    card.get_by_role("button", name="Re-solve around the pins").click()
+    page.wait_for_url(lambda url: url.split("?")[0] != published
+                      and re.search(r"/staff/roster/\d+$", url) is not None)
+    page.wait_for_selector(".roster-grid", timeout=60000)
+    assert page.locator(".eyebrow .status-draft").count() == 1
+    page.screenshot(path=str(tmp_path / "resolved.png"), full_page=True)
     assert not problems, problems
     manager.close()
 

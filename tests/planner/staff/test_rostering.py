@@ -1,4 +1,5 @@
-"""The roster service: the demo's nursing team solves to proven optimality; pins survive a re-solve."""
+"""The roster service: the demo's nursing team solves to proven optimality; pins survive a re-solve;
+a re-solve during the period keeps the days already worked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from planner.demo import period_start
-from planner.models import Assignment, Roster, ShiftType, Site, StaffMember
+from planner.models import Assignment, Leave, LeaveKind, Roster, ShiftType, Site, StaffMember
 from planner.rostering import exports, service
 from tests.conftest import DEMO_TODAY
 
@@ -83,3 +84,61 @@ def test_an_impossible_pin_is_explained(sqlite_demo_engine: Engine) -> None:
     with Session(sqlite_demo_engine) as db:
         view = service.roster_view(db, db.get(Roster, roster.id))
         assert view.conflicts and "pin" in view.conflicts[0].rule
+
+
+def _cells(db: Session, roster_id: int) -> dict[tuple[int, dt.date], int]:
+    return {(a.staff_id, a.day): a.shift_type_id
+            for a in db.exec(select(Assignment).where(Assignment.roster_id == roster_id))}
+
+
+def test_a_resolve_after_a_sick_leave_keeps_the_days_already_worked(
+        sqlite_demo_engine: Engine) -> None:
+    """Day 10 of the period, a nurse calls in sick for four days: the re-solve moves none of her
+    colleagues' shifts of the ten days already worked, and gives her none while away."""
+    parent = _draft(sqlite_demo_engine)
+    assert service.solve_now(sqlite_demo_engine, parent.id, time_limit=60).status.has_roster
+    today = parent.start_date + dt.timedelta(days=10)
+    with Session(sqlite_demo_engine, expire_on_commit=False) as db:
+        before = _cells(db, parent.id)
+        busy: dict[int, int] = {}
+        for (staff_id, day), _shift in before.items():
+            if today <= day < today + dt.timedelta(days=4):
+                busy[staff_id] = busy.get(staff_id, 0) + 1
+        sick = max(busy, key=lambda k: busy[k])  # the nurse with the most shifts in those days
+        db.add(Leave(staff_id=sick, start_date=today, end_date=today + dt.timedelta(days=3),
+                     kind=LeaveKind.SICK))
+        db.commit()
+        child = service.new_version(db, parent.site_id, parent.start_date, parent.days,
+                                    db.get(Roster, parent.id))
+    result = service.solve_now(sqlite_demo_engine, child.id, time_limit=10, today=today)
+    assert result.status.has_roster
+    with Session(sqlite_demo_engine) as db:
+        after = _cells(db, child.id)
+    # the rest of the team's past is as it was (the sick nurse's own may move: a stretch she
+    # began yesterday may be too short now)
+    past = lambda cells: {k: v for k, v in cells.items() if k[1] < today and k[0] != sick}  # noqa: E731
+    assert past(after) == past(before)
+    assert not [day for (staff_id, day) in after
+                if staff_id == sick and today <= day < today + dt.timedelta(days=4)]
+    assert after != before  # the sick nurse's shifts went to others or were left uncovered
+
+
+def test_a_past_that_breaks_a_rule_now_is_left_to_the_solve() -> None:
+    """Past cells are pinned to the reference, except for whoever's reference row breaks a rule
+    of the new problem (a pin unlike it, leave on a day they had a shift): their rows may move
+    around the change."""
+    from planner.rostering.problem_from_db import worked_pins
+    from solver import Pin, RosterProblem, ShiftType, Staff
+
+    reference = {"A": ("M", "N", None, "M"), "B": ("N", None, "M", "M"),
+                 "C": ("M", "M", None, "N"), "D": ("N", None, "M", "M")}
+    problem = RosterProblem(
+        days=4, shifts=(ShiftType("M", 480), ShiftType("N", 600, night=True)),
+        staff=(Staff("A"), Staff("B"), Staff("C", days_off=frozenset({3})), Staff("D")),
+        pins=(Pin("A", 1, "M"),  # A worked a morning, not the night planned
+              Pin("B", 0, "N")),  # as planned: B's past stays
+        reference=reference)
+    got = worked_pins(problem, 3)
+    assert sorted((p.staff, p.day, p.shift) for p in got) == [
+        ("B", 1, None), ("B", 2, "M"), ("D", 0, "N"), ("D", 1, None), ("D", 2, "M")]
+    assert worked_pins(problem, 0) == []
