@@ -82,6 +82,7 @@ def _scaled(value: int, days: int) -> int:
 
 
 def _scaled_down(value: int, days: int) -> int:
+    """A per-4-week minimum scaled to ``days`` (rounded down: never stricter than the contract)."""
     return math.floor(value * days / PERIOD_DAYS)
 
 
@@ -192,7 +193,9 @@ def build_problem(db: Session, roster: Roster, *, reference_id: int | None = Non
             id=m.code, name=m.display_name,
             max_shifts={code: _scaled(limit, days) for code, limit in (m.max_shifts or {}).items()
                         if code in mapping.shift_by_code},
-            min_minutes=_scaled_down(contract.min_minutes_per_4_weeks, days) if contract else 0,
+            # leave counts as time worked: the minimum applies to the days the member is there
+            min_minutes=_scaled_down(contract.min_minutes_per_4_weeks,
+                                     days - len(days_off.get(m.id or 0, ()))) if contract else 0,
             max_minutes=_scaled(contract.max_minutes_per_4_weeks, days) if contract else None,
             max_consecutive=contract.max_consecutive_shifts if contract else None,
             min_consecutive=contract.min_consecutive_shifts if contract else 1,

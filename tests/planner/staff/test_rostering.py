@@ -142,3 +142,28 @@ def test_a_past_that_breaks_a_rule_now_is_left_to_the_solve() -> None:
     assert sorted((p.staff, p.day, p.shift) for p in got) == [
         ("B", 1, None), ("B", 2, "M"), ("D", 0, "N"), ("D", 1, None), ("D", 2, "M")]
     assert worked_pins(problem, 0) == []
+
+
+def test_leave_lowers_the_minimum_hours_so_a_long_leave_still_has_a_roster(
+        sqlite_demo_engine: Engine) -> None:
+    """Three weeks of annual leave in a four-week roster: the nurse owes the contract's minimum
+    for the week she is there, not for all four (which no week can hold: no roster at all)."""
+    from planner.models import Contract
+    from planner.rostering.problem_from_db import build_problem
+
+    roster = _draft(sqlite_demo_engine)
+    with Session(sqlite_demo_engine, expire_on_commit=False) as db:
+        nurse = db.exec(select(StaffMember).where(StaffMember.code == "MARTIN")).one()
+        contract = db.get(Contract, nurse.contract_id)
+        db.add(Leave(staff_id=nurse.id, start_date=roster.start_date + dt.timedelta(days=7),
+                     end_date=roster.start_date + dt.timedelta(days=27), kind=LeaveKind.ANNUAL))
+        db.commit()
+        problem, _ = build_problem(db, db.get(Roster, roster.id))
+    martin = next(st for st in problem.staff if st.id == "MARTIN")
+    assert martin.min_minutes == contract.min_minutes_per_4_weeks * 7 // 28
+    result = service.solve_now(sqlite_demo_engine, roster.id, time_limit=20)
+    assert result.status.has_roster, result.conflicts
+    with Session(sqlite_demo_engine) as db:
+        worked = [a.day for a in db.exec(select(Assignment).where(
+            Assignment.roster_id == roster.id, Assignment.staff_id == nurse.id))]
+    assert worked and all(day < roster.start_date + dt.timedelta(days=7) for day in worked)
