@@ -7,11 +7,10 @@ turns codes and day indices back into database ids and dates.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
 
@@ -31,6 +30,7 @@ from planner.models import (
     StaffRequest,
     StaffSkill,
 )
+from solver.validate import validate
 
 PERIOD_DAYS = 28
 HISTORY_DAYS = 7
@@ -138,8 +138,6 @@ def worked_pins(problem: solver.RosterProblem, worked: int) -> list[solver.Pin]:
     yesterday a stretch the rules find too short now), a cell the manager pinned unlike the
     rules. Everyone else's past is the reference's, and their rules accept it.
     """
-    from solver.validate import validate
-
     reference = {code: list(cells) for code, cells in problem.reference.items()}
     broken = {b.staff for b in validate(problem, reference).breaches}
     pinned = {(pin.staff, pin.day) for pin in problem.pins}
@@ -260,5 +258,5 @@ def build_problem(db: Session, roster: Roster, *, reference_id: int | None = Non
     )
     worked = (min(today or dt.date.today(), end + dt.timedelta(days=1)) - start).days
     if reference and worked > 0:
-        problem = dataclasses.replace(problem, pins=problem.pins + tuple(worked_pins(problem, worked)))
+        problem = replace(problem, pins=problem.pins + tuple(worked_pins(problem, worked)))
     return problem, mapping

@@ -161,7 +161,7 @@ def test_leave_lowers_the_minimum_hours_so_a_long_leave_still_has_a_roster(
         problem, _ = build_problem(db, db.get(Roster, roster.id))
     martin = next(st for st in problem.staff if st.id == "MARTIN")
     assert martin.min_minutes == contract.min_minutes_per_4_weeks * 7 // 28
-    result = service.solve_now(sqlite_demo_engine, roster.id, time_limit=20)
+    result = service.solve_now(sqlite_demo_engine, roster.id, time_limit=10)
     assert result.status.has_roster, result.conflicts
     with Session(sqlite_demo_engine) as db:
         worked = [a.day for a in db.exec(select(Assignment).where(
