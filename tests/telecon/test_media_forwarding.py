@@ -80,10 +80,10 @@ def test_call_after_admission_only(make_world: Callable[[], World]) -> None:
                 clinician.channel.send("entrez")
                 await wait_for(lambda: clinician.messages == ["bonjour"] and patient.messages == ["entrez"])
 
-                # Frame rate holds.
-                await asyncio.sleep(1.0)
-                assert clinician.received["video"].rate(1.0) >= 20
-                assert patient.received["video"].rate(1.0) >= 20
+                # Both ways reach 20 frames a second over a whole second, within 5 s (under the
+                # full suite's load the frames once started late: 24 in the last 1.3 s of one).
+                await wait_for(lambda: clinician.received["video"].rate(1.0) >= 20
+                               and patient.received["video"].rate(1.0) >= 20, timeout=5.0)
 
                 await sig.end("a1", clinician_claims)
                 assert len(sig.peers) == 0
