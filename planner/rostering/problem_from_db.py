@@ -129,21 +129,31 @@ def cells_of(db: Session, roster_id: int, mapping: ProblemMap) -> dict[str, list
     return grid
 
 
-def worked_pins(problem: solver.RosterProblem, worked: int) -> list[solver.Pin]:
-    """Pins that keep the reference's cells on the first ``worked`` days (in the past).
+def worked_pins(problem: solver.RosterProblem, past: dict[str, tuple[str | None, ...]],
+                worked: int) -> list[solver.Pin]:
+    """Pins that keep the ``past`` roster's cells on the first ``worked`` days (before today).
 
-    A re-solve during the period must not rewrite shifts that are over. The past of whoever's
-    reference row breaks a hard rule of the new problem is left to the solve, at the cost of
-    each cell it changes: leave entered since (a nurse off sick from today may have worked
-    yesterday a stretch the rules find too short now), a cell the manager pinned unlike the
-    rules. Everyone else's past is the reference's, and their rules accept it.
+    A solve during the period must not rewrite shifts that are over. The past of whoever's row
+    of ``past`` breaks a hard rule of the new problem is left to the solve (at the cost of each
+    cell it changes, in a re-solve): leave entered since (a nurse off sick from today may have
+    worked yesterday a stretch the rules find too short now), a cell the manager pinned unlike
+    the rules. Everyone else's past is kept, and their rules accept it.
     """
-    reference = {code: list(cells) for code, cells in problem.reference.items()}
-    broken = {b.staff for b in validate(problem, reference).breaches}
+    cells_by_staff = {code: list(cells) for code, cells in past.items()}
+    broken = {b.staff for b in validate(problem, cells_by_staff).breaches}
     pinned = {(pin.staff, pin.day) for pin in problem.pins}
     return [solver.Pin(code, day, cells[day])
-            for code, cells in reference.items() if code not in broken
+            for code, cells in cells_by_staff.items() if code not in broken
             for day in range(min(worked, len(cells))) if (code, day) not in pinned]
+
+
+def _published_over(db: Session, site_id: int, first: dt.date, last: dt.date) -> Roster | None:
+    """The latest published roster of the site covering every day from ``first`` to ``last``."""
+    published = db.exec(select(Roster).where(
+        Roster.site_id == site_id, Roster.status == RosterStatus.PUBLISHED,
+        col(Roster.start_date) <= first).order_by(col(Roster.id).desc())).all()
+    return next((r for r in published if r.start_date + dt.timedelta(days=r.days - 1) >= last),
+                None)
 
 
 def build_problem(db: Session, roster: Roster, *, reference_id: int | None = None,
@@ -153,9 +163,10 @@ def build_problem(db: Session, roster: Roster, *, reference_id: int | None = Non
     Args:
         db: Database session.
         roster: The roster being solved (site, start date, days; its pins apply).
-        reference_id: A previous version; the solve then pays for every cell it changes, and
-            the days before ``today`` (already worked) keep its cells: see :func:`worked_pins`.
-        today: The first day that may still change (default: the current date).
+        reference_id: A previous version; the solve then pays for every cell it changes.
+        today: The first day that may still change (default: the current date). The days before
+            keep the reference's cells, or without one the published roster's: see
+            :func:`worked_pins`.
     """
     site_id, start, days = roster.site_id, roster.start_date, roster.days
     end = start + dt.timedelta(days=days - 1)
@@ -256,7 +267,13 @@ def build_problem(db: Session, roster: Roster, *, reference_id: int | None = Non
         history=history_of(db, site_id, start, team, shifts_by_id),
         reference=reference,
     )
+    # the days before today are over: keep the reference's cells, or else the published roster's
     worked = (min(today or dt.date.today(), end + dt.timedelta(days=1)) - start).days
-    if reference and worked > 0:
-        problem = replace(problem, pins=problem.pins + tuple(worked_pins(problem, worked)))
+    past = reference
+    if not past and worked > 0:
+        source = _published_over(db, site_id, start, start + dt.timedelta(days=worked - 1))
+        if source is not None:
+            past = {code: tuple(cells) for code, cells in cells_of(db, source.id or 0, mapping).items()}
+    if past and worked > 0:
+        problem = replace(problem, pins=problem.pins + tuple(worked_pins(problem, past, worked)))
     return problem, mapping

@@ -123,6 +123,26 @@ def test_a_resolve_after_a_sick_leave_keeps_the_days_already_worked(
     assert after != before  # the sick nurse's shifts went to others or were left uncovered
 
 
+def test_a_new_roster_for_a_period_under_way_keeps_the_published_past(
+        sqlite_demo_engine: Engine) -> None:
+    """A roster generated afresh (no previous version) on day 10 of a period whose roster is
+    published keeps the published shifts of the first ten days: they are over."""
+    published = _draft(sqlite_demo_engine)
+    assert service.solve_now(sqlite_demo_engine, published.id, time_limit=60).status.has_roster
+    with Session(sqlite_demo_engine, expire_on_commit=False) as db:
+        service.publish(db, published.id)
+        before = _cells(db, published.id)
+    today = published.start_date + dt.timedelta(days=10)
+    fresh = _draft(sqlite_demo_engine)
+    assert fresh.parent_id is None
+    result = service.solve_now(sqlite_demo_engine, fresh.id, time_limit=10, seed=7, today=today)
+    assert result.status.has_roster
+    with Session(sqlite_demo_engine) as db:
+        after = _cells(db, fresh.id)
+    past = lambda cells: {k: v for k, v in cells.items() if k[1] < today}  # noqa: E731
+    assert past(after) == past(before)
+
+
 def test_a_past_that_breaks_a_rule_now_is_left_to_the_solve() -> None:
     """Past cells are pinned to the reference, except for whoever's reference row breaks a rule
     of the new problem (a pin unlike it, leave on a day they had a shift): their rows may move
@@ -138,10 +158,10 @@ def test_a_past_that_breaks_a_rule_now_is_left_to_the_solve() -> None:
         pins=(Pin("A", 1, "M"),  # A worked a morning, not the night planned
               Pin("B", 0, "N")),  # as planned: B's past stays
         reference=reference)
-    got = worked_pins(problem, 3)
+    got = worked_pins(problem, reference, 3)
     assert sorted((p.staff, p.day, p.shift) for p in got) == [
         ("B", 1, None), ("B", 2, "M"), ("D", 0, "N"), ("D", 1, None), ("D", 2, "M")]
-    assert worked_pins(problem, 0) == []
+    assert worked_pins(problem, reference, 0) == []
 
 
 def test_leave_lowers_the_minimum_hours_so_a_long_leave_still_has_a_roster(
