@@ -23,17 +23,15 @@ from planner.models import (
     RequestKind,
     Roster,
     RosterPin,
-    RosterStatus,
     ShiftType,
     Skill,
     StaffMember,
     StaffRequest,
     StaffSkill,
 )
-from solver.validate import validate
+from planner.rostering.past import days_over, history_of, published_over, worked_pins
 
 PERIOD_DAYS = 28
-HISTORY_DAYS = 7
 
 #: Weights of the clinic's soft rules (one place). ``change`` applies to re-solves only.
 #: Fairness costs this much per night (weekend) between the most and the least loaded of the
@@ -93,29 +91,6 @@ def shift_team(db: Session, site_id: int) -> list[StaffMember]:
         .order_by(col(StaffMember.family_name), col(StaffMember.given_name))))
 
 
-def history_of(db: Session, site_id: int, start: dt.date,
-               staff: list[StaffMember], shifts: dict[int, ShiftType]) -> dict[str, tuple[str | None, ...]]:
-    """The last week before ``start`` from the published roster(s) covering it."""
-    first = start - dt.timedelta(days=HISTORY_DAYS)
-    published = db.exec(select(Roster).where(
-        Roster.site_id == site_id, Roster.status == RosterStatus.PUBLISHED,
-        col(Roster.start_date) < start)).all()
-    covering = [r for r in published if r.start_date + dt.timedelta(days=r.days) > first]
-    if not covering:
-        return {}
-    cells: dict[tuple[int, dt.date], str] = {}
-    for roster in sorted(covering, key=lambda r: r.id or 0):
-        for a in db.exec(select(Assignment).where(Assignment.roster_id == roster.id,
-                                                  col(Assignment.day) >= first,
-                                                  col(Assignment.day) < start)):
-            cells[(a.staff_id, a.day)] = shifts[a.shift_type_id].code
-    return {
-        m.code: tuple(cells.get((m.id or 0, first + dt.timedelta(days=k)))
-                      for k in range(HISTORY_DAYS))
-        for m in staff
-    }
-
-
 def cells_of(db: Session, roster_id: int, mapping: ProblemMap) -> dict[str, list[str | None]]:
     """A stored roster as the solver's grid (staff code -> shift code or None per day)."""
     by_id = {m.id: code for code, m in mapping.staff_by_code.items()}
@@ -127,33 +102,6 @@ def cells_of(db: Session, roster_id: int, mapping: ProblemMap) -> dict[str, list
         if code is not None and 0 <= day < mapping.days:
             grid[code][day] = shift_code.get(a.shift_type_id)
     return grid
-
-
-def worked_pins(problem: solver.RosterProblem, past: dict[str, tuple[str | None, ...]],
-                worked: int) -> list[solver.Pin]:
-    """Pins that keep the ``past`` roster's cells on the first ``worked`` days (before today).
-
-    A solve during the period must not rewrite shifts that are over. The past of whoever's row
-    of ``past`` breaks a hard rule of the new problem is left to the solve (at the cost of each
-    cell it changes, in a re-solve): leave entered since (a nurse off sick from today may have
-    worked yesterday a stretch the rules find too short now), a cell the manager pinned unlike
-    the rules. Everyone else's past is kept, and their rules accept it.
-    """
-    cells_by_staff = {code: list(cells) for code, cells in past.items()}
-    broken = {b.staff for b in validate(problem, cells_by_staff).breaches}
-    pinned = {(pin.staff, pin.day) for pin in problem.pins}
-    return [solver.Pin(code, day, cells[day])
-            for code, cells in cells_by_staff.items() if code not in broken
-            for day in range(min(worked, len(cells))) if (code, day) not in pinned]
-
-
-def _published_over(db: Session, site_id: int, first: dt.date, last: dt.date) -> Roster | None:
-    """The latest published roster of the site covering every day from ``first`` to ``last``."""
-    published = db.exec(select(Roster).where(
-        Roster.site_id == site_id, Roster.status == RosterStatus.PUBLISHED,
-        col(Roster.start_date) <= first).order_by(col(Roster.id).desc())).all()
-    return next((r for r in published if r.start_date + dt.timedelta(days=r.days - 1) >= last),
-                None)
 
 
 def build_problem(db: Session, roster: Roster, *, reference_id: int | None = None,
@@ -268,10 +216,10 @@ def build_problem(db: Session, roster: Roster, *, reference_id: int | None = Non
         reference=reference,
     )
     # the days before today are over: keep the reference's cells, or else the published roster's
-    worked = (min(today or dt.date.today(), end + dt.timedelta(days=1)) - start).days
+    worked = days_over(start, days, today or dt.date.today())
     past = reference
     if not past and worked > 0:
-        source = _published_over(db, site_id, start, start + dt.timedelta(days=worked - 1))
+        source = published_over(db, site_id, start, worked)
         if source is not None:
             past = {code: tuple(cells) for code, cells in cells_of(db, source.id or 0, mapping).items()}
     if past and worked > 0:

@@ -25,6 +25,7 @@ from planner.auth.roles import ROSTER_MANAGERS
 from planner.demo import period_start
 from planner.models import Roster, RosterStatus, Site
 from planner.rostering import exports, service
+from planner.rostering.past import days_over
 from planner.rostering.service import JobRegistry, ProgressEvent, RosterError, RosterJob
 from planner.rostering.stop_requests import request_stop
 from web.auth import audit_sync, requires, see_other
@@ -295,9 +296,9 @@ class RosterWorkspaceController(Controller):
 
 def _worked_until(roster: Roster, today: dt.date) -> dt.date | None:
     """The first day a re-solve may change, when the period has started (the days before are
-    worked and keep their shifts: see :func:`planner.rostering.problem_from_db.worked_pins`)."""
-    end = roster.start_date + dt.timedelta(days=roster.days)
-    return min(today, end) if today > roster.start_date else None
+    over and keep their shifts: see :func:`planner.rostering.past.worked_pins`)."""
+    over = days_over(roster.start_date, roster.days, today)
+    return roster.start_date + dt.timedelta(days=over) if over else None
 
 
 class ShiftColoursController(Controller):

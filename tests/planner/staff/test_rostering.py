@@ -147,7 +147,7 @@ def test_a_past_that_breaks_a_rule_now_is_left_to_the_solve() -> None:
     """Past cells are pinned to the reference, except for whoever's reference row breaks a rule
     of the new problem (a pin unlike it, leave on a day they had a shift): their rows may move
     around the change."""
-    from planner.rostering.problem_from_db import worked_pins
+    from planner.rostering.past import worked_pins
     from solver import Pin, RosterProblem, ShiftType, Staff
 
     reference = {"A": ("M", "N", None, "M"), "B": ("N", None, "M", "M"),
